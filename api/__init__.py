@@ -1,0 +1,1 @@
+"""HTTP surface besides the webhooks: predict API, health, and JSON errors."""

@@ -1,0 +1,70 @@
+"""`POST /predict` and `POST /predict/batch`: the classifier for internal tools, behind bearer keys."""
+from __future__ import annotations
+
+import hmac
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from api.errors import error_response
+from api.openapi import openapi_document
+from api.schemas import BatchIn, TicketIn
+
+blueprint = Blueprint("predict", __name__)
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app.config.get("TRIAGE_VERSION", "0")))
+
+
+@blueprint.post("/predict")
+def predict_one():
+    refused = _refuse_unauthorised()
+    if refused is not None:
+        return refused
+    parsed = _parse(TicketIn)
+    if not isinstance(parsed, TicketIn):
+        return parsed
+    model = current_app.extensions["triage"].models.get()
+    return jsonify(model.predict(parsed.to_ticket()).to_dict())
+
+
+@blueprint.post("/predict/batch")
+def predict_batch():
+    refused = _refuse_unauthorised()
+    if refused is not None:
+        return refused
+    parsed = _parse(BatchIn)
+    if not isinstance(parsed, BatchIn):
+        return parsed
+    model = current_app.extensions["triage"].models.get()
+    predictions = model.predict_batch([ticket.to_ticket() for ticket in parsed.tickets])
+    return jsonify(predictions=[p.to_dict() for p in predictions])
+
+
+def _refuse_unauthorised():
+    keys = current_app.extensions["triage"].settings.triage_api_keys
+    if not keys:
+        return error_response(404, "not_configured", "the predict API is off: set TRIAGE_API_KEYS to turn it on")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return error_response(401, "unauthorized", "send the header Authorization: Bearer <key>")
+    if not any(hmac.compare_digest(given.encode(), key.encode()) for key in keys):
+        return error_response(401, "unauthorized", "that API key is not one of TRIAGE_API_KEYS")
+    return None
+
+
+def _parse(model: type[BaseModel]):
+    raw = request.get_data()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return error_response(400, "invalid_json", "the body is not valid JSON")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return error_response(400, "invalid_request", f"{where}: {first['msg']} ({exc.error_count()} problem(s) in all)")

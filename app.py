@@ -1,0 +1,67 @@
+"""The Flask app factory. `gunicorn app:app` builds the app on first access (see `__getattr__`)."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from flask import Flask, g
+
+from config.settings import Settings, load_settings
+from webhooks.runtime import Runtime, build_runtime
+
+_RESERVED = set(vars(logging.makeLogRecord({})))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; `extra=` fields become keys (never pass secrets or ticket bodies)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def create_app(overrides: dict | None = None, env_file: str | None = ".env", runtime: Runtime | None = None) -> Flask:
+    """Build the web app; `overrides` are settings by field name (tests), `runtime` shares a process's parts."""
+    settings: Settings = runtime.settings if runtime else load_settings(overrides, env_file=env_file)
+    configure_logging()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.triage_max_body_bytes
+    app.extensions["triage"] = runtime or build_runtime(settings)
+
+    from api.errors import install_error_handlers
+    from api.health import blueprint as health
+    from api.predict import blueprint as predict
+    from webhooks.receivers import assign_request_id, blueprint as webhooks
+
+    install_error_handlers(app)
+    for blueprint in (webhooks, predict, health):
+        app.register_blueprint(blueprint)
+    app.before_request(assign_request_id)
+
+    @app.after_request
+    def _tag_response(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    return app
+
+
+def __getattr__(name: str):
+    if name == "app":  # gunicorn's `app:app`; built on demand, never at import
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,133 @@
+"""`triage serve | worker | clock | db upgrade | events failed | events retry`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+from config.settings import SettingsError, load_settings
+
+
+def register(subcommands) -> None:
+    serve = subcommands.add_parser("serve", help="web, worker pool and clock in one process (embedded defaults)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.set_defaults(handler=_serve)
+
+    subcommands.add_parser("worker", help="process deliveries (RQ with REDIS_URL, else the store's inbox)") \
+        .set_defaults(handler=_worker)
+    subcommands.add_parser("clock", help="run the scheduled jobs (exactly one such process)").set_defaults(handler=_clock)
+
+    db = subcommands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    events = subcommands.add_parser("events", help="deliveries").add_subparsers(dest="events_command", required=True)
+    failed = events.add_parser("failed", help="list dead-lettered deliveries")
+    failed.add_argument("--json", action="store_true")
+    failed.set_defaults(handler=_events_failed)
+    retry = events.add_parser("retry", help="requeue dead-lettered deliveries")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=int)
+    which.add_argument("--all", action="store_true")
+    retry.set_defaults(handler=_events_retry)
+
+
+def _settings(**overrides):
+    try:
+        return load_settings(overrides or None)
+    except SettingsError as exc:
+        print(f"triage: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _runtime(**overrides):
+    from app import configure_logging
+    from webhooks.runtime import build_runtime
+
+    configure_logging()
+    return build_runtime(_settings(**overrides))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from app import configure_logging
+    from cli.server import serve
+    from store.database import Store
+
+    configure_logging()
+    settings = _settings(redis_url=None)  # one process: the in-process pool drains the durable inbox
+    Store(settings.database_url).upgrade()
+    return serve(settings, args.host, args.port)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from webhooks.worker import run_worker
+
+    runtime = _runtime()
+    runtime.models.get()
+    return run_worker(runtime)
+
+
+def _clock(args: argparse.Namespace) -> int:
+    from webhooks.clock import build_scheduler
+
+    runtime = _runtime()
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    scheduler.shutdown()
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from store.database import Store
+
+    store = Store(_settings().database_url)
+    store.upgrade()
+    print("database is at the latest schema")
+    return 0
+
+
+def _events_failed(args: argparse.Namespace) -> int:
+    from store import inbox
+    from store.database import Store
+
+    store = Store(_settings().database_url)
+    with store.session() as session:
+        rows = [{"id": d.id, "helpdesk": d.helpdesk, "key": d.idempotency_key, "step": d.failed_step,
+                 "attempts": d.attempts, "error": d.last_error, "received_at": d.received_at.isoformat()}
+                for d in inbox.failed(session)]
+    if args.json:
+        print(json.dumps(rows))
+    elif not rows:
+        print("no failed deliveries")
+    else:
+        for row in rows:
+            print(f"{row['id']:>8}  {row['helpdesk']:<9} {row['key']:<40} step={row['step']} "
+                  f"attempts={row['attempts']}  {row['error']}")
+    return 0
+
+
+def _events_retry(args: argparse.Namespace) -> int:
+    from store import inbox
+    from store.database import Store
+    from webhooks.queue import RedisQueue
+
+    settings = _settings()
+    store = Store(settings.database_url)
+    with store.session() as session:
+        requeued = inbox.retry(session, None if args.all else [args.id])
+    if settings.redis_url:
+        queue = RedisQueue(settings.redis_url)
+        for delivery_id in requeued:
+            queue.enqueue(delivery_id)
+    if not requeued:
+        print("nothing to retry" if args.all else f"delivery {args.id} is not a failed delivery", file=sys.stderr)
+        return 0 if args.all else 1
+    print(f"requeued {len(requeued)} deliveries: {' '.join(map(str, requeued))}")
+    return 0

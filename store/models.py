@@ -1,0 +1,161 @@
+"""Tables of the store. Every step of a ticket's processing leaves a row here, so work resumes after a crash."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import JSONValue, UTCDateTime, utcnow
+
+# Delivery states, in the order a delivery moves through them. `failed` is the dead-letter state.
+RECEIVED, CLASSIFIED, ROUTED, REVIEW, DONE, FAILED = "received", "classified", "routed", "review", "done", "failed"
+OPEN_STATES = (RECEIVED, CLASSIFIED, ROUTED, REVIEW)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TicketRecord(Base):
+    """A helpdesk ticket as we know it; texts may be purged after the retention period, labels stay."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("helpdesk", "external_id", name="uq_tickets_helpdesk_external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    requester: Mapped[str | None] = mapped_column(String(320))
+    organization: Mapped[str | None] = mapped_column(String(255))
+    tier: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    ticket_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    label: Mapped[str | None] = mapped_column(String(255))  # the true category, once known
+    label_source: Mapped[str | None] = mapped_column(String(32))  # backfill | slack | helpdesk
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One accepted webhook delivery and where its processing stands (the durable inbox)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    needs_fetch: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
+    failed_step: Mapped[str | None] = mapped_column(String(16))  # where a dead-lettered delivery stopped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PredictionRecord(Base):
+    """What the model said about a delivery's ticket and what we decided; one per delivery and role."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (UniqueConstraint("delivery_id", "role", name="uq_predictions_delivery_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="champion")  # champion | shadow
+    model_version: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(255))
+    confidence: Mapped[float] = mapped_column(Float)
+    probabilities: Mapped[dict[str, float]] = mapped_column(JSONValue)
+    explanation: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    prediction_set: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    derived: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    decision: Mapped[str] = mapped_column(String(16))  # auto | review
+    threshold: Mapped[float] = mapped_column(Float)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WriteBack(Base):
+    """A route to write to the helpdesk: recorded before the call, marked when the helpdesk confirmed."""
+
+    __tablename__ = "write_backs"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "kind", name="uq_write_backs_delivery_kind"),
+        Index("ix_write_backs_due", "state", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="route")  # route | correction
+    route: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReviewMessage(Base):
+    """A ticket sent for human review: a Slack message (channel + ts) or, without Slack, a queue entry."""
+
+    __tablename__ = "review_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    ts: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | left
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Correction(Base):
+    """A human said the category is `to_category` (Slack click or agent re-routing in the helpdesk)."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    source: Mapped[str] = mapped_column(String(32))  # slack | helpdesk
+    user: Mapped[str | None] = mapped_column(String(128))
+    from_category: Mapped[str | None] = mapped_column(String(255))
+    to_category: Mapped[str] = mapped_column(String(255))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelVersion(Base):
+    """Mirror of the file-based model registry, for the admin page and promotion history."""
+
+    __tablename__ = "model_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # current | candidate | rejected | retired
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

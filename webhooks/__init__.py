@@ -1,0 +1,1 @@
+"""Webhook receivers and the processing pipeline that turns a stored delivery into a routed ticket."""

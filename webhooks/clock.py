@@ -1,0 +1,24 @@
+"""The clock: periodic jobs run by exactly one process (`triage clock`, or inside `triage serve`)."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from webhooks.queue import sweep
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 15
+
+
+def build_scheduler(runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(_sweep, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="sweep",
+                      max_instances=1, coalesce=True, replace_existing=True)
+    return scheduler
+
+
+def _sweep(runtime) -> None:
+    resent = sweep(runtime.store, runtime.queue)
+    if resent:
+        log.info("sweep re-sent deliveries", extra={"count": resent})

@@ -1,0 +1,186 @@
+"""One delivery through its recorded steps: received -> classified -> routed | review -> done.
+
+Each step does its outside work (fetch, predict, helpdesk or Slack call) with no transaction open, then
+records the outcome and moves the state in one transaction with compare-and-set on the lease. A crash
+anywhere resumes at the last recorded step; a worker that lost its lease writes nothing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import select
+
+from classifier.prediction import FieldPrediction, Prediction
+from classifier.ticket import Ticket
+from config.routing import RoutingConfig
+from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
+from integrations.route import Route, build_route
+from store import inbox
+from store.database import Store
+from store.models import (CLASSIFIED, DONE, RECEIVED, REVIEW, ROUTED, Delivery, PredictionRecord, ReviewMessage,
+                          TicketRecord, WriteBack)
+from store.types import utcnow
+from webhooks.decision import AUTO, decide
+from webhooks.model_holder import ModelHolder
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker owns this delivery now; roll back and walk away."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    default_threshold: float
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    lease_seconds: float
+
+
+class Pipeline:
+    def __init__(self, store: Store, models: ModelHolder, routing: RoutingConfig,
+                 helpdesks: dict[str, HelpdeskAdapter], notifier: ReviewNotifier, settings: PipelineSettings):
+        self.store, self.models, self.routing = store, models, routing
+        self.helpdesks, self.notifier, self.settings = helpdesks, notifier, settings
+        self._steps: dict[str, Callable[[int, str], None]] = {
+            RECEIVED: self._classify, CLASSIFIED: self._decide, ROUTED: self._write_back, REVIEW: self._post_review,
+        }
+
+    def process(self, delivery_id: int, owner: str) -> str:
+        """Run a delivery to its end or to its next retry; returns the state it was left in."""
+        with self.store.session() as session:
+            if not inbox.claim(session, delivery_id, owner, self.settings.lease_seconds):
+                return "not_claimed"
+        state = RECEIVED
+        try:
+            while (state := self._state(delivery_id)) in self._steps:
+                self._steps[state](delivery_id, owner)
+            return state
+        except LeaseLost:
+            log.warning("lease lost", extra={"delivery_id": delivery_id})
+            return "lease_lost"
+        except Exception as exc:  # every failure is recorded and retried with backoff, then dead-lettered
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("step failed", extra={"delivery_id": delivery_id, "step": state, "error": error})
+            log.debug("step failed traceback: %s", traceback.format_exc())
+            s = self.settings
+            with self.store.session() as session:
+                return inbox.record_failure(session, delivery_id, owner, error, s.max_attempts,
+                                            s.retry_base_seconds, s.retry_max_seconds)
+
+    def _state(self, delivery_id: int) -> str:
+        with self.store.session() as session:
+            return session.scalar(select(Delivery.state).where(Delivery.id == delivery_id))
+
+    def _advance(self, session, delivery_id: int, owner: str, from_state: str, to_state: str) -> None:
+        if not inbox.advance(session, delivery_id, owner, from_state, to_state, self.settings.lease_seconds):
+            raise LeaseLost(delivery_id)
+
+    def _classify(self, delivery_id: int, owner: str) -> None:
+        with self.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            record = session.get(TicketRecord, delivery.ticket_id)
+            needs_fetch, helpdesk, external_id = delivery.needs_fetch, delivery.helpdesk, record.external_id
+            ticket = ticket_from_record(record)
+        fetched = self._fetch(helpdesk, external_id) if needs_fetch else None
+        ticket = fetched or ticket
+        model = self.models.get()
+        started = time.perf_counter()
+        prediction = model.predict(ticket)
+        latency_ms = (time.perf_counter() - started) * 1000
+        decision = decide(prediction, self.routing, self.settings.default_threshold)
+        with self.store.session() as session:
+            if fetched is not None:
+                record = session.get(TicketRecord, session.get(Delivery, delivery_id).ticket_id)
+                record.subject, record.body = fetched.subject, fetched.body
+                record.tags = list(fetched.tags) or record.tags
+            session.add(PredictionRecord(
+                delivery_id=delivery_id, ticket_id=record.id, model_version=prediction.model_version,
+                category=prediction.category, confidence=prediction.confidence,
+                probabilities=prediction.probabilities, explanation=list(prediction.explanation),
+                prediction_set=list(prediction.prediction_set),
+                fields={name: vars(field) for name, field in prediction.fields.items()},
+                derived=dict(prediction.derived), decision=decision.action, threshold=decision.threshold,
+                latency_ms=latency_ms,
+            ))
+            self._advance(session, delivery_id, owner, RECEIVED, CLASSIFIED)
+        log.info("classified", extra={"delivery_id": delivery_id, "category": prediction.category,
+                                      "confidence": round(prediction.confidence, 4), "decision": decision.action})
+
+    def _fetch(self, helpdesk: str, external_id: str) -> Ticket | None:
+        try:
+            return self.helpdesks[helpdesk].fetch_ticket(external_id)
+        except FetchUnavailable as exc:
+            log.warning("classifying without fetch", extra={"reason": str(exc)})
+            return None
+
+    def _decide(self, delivery_id: int, owner: str) -> None:
+        with self.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            prediction = _champion(session, delivery_id)
+            if prediction.decision == AUTO:
+                route = build_route(prediction.category, delivery.helpdesk, self.routing,
+                                    prediction.confidence, prediction.model_version)
+                session.add(WriteBack(delivery_id=delivery_id, ticket_id=delivery.ticket_id,
+                                      helpdesk=delivery.helpdesk, route=route.to_dict()))
+                self._advance(session, delivery_id, owner, CLASSIFIED, ROUTED)
+            else:
+                session.add(ReviewMessage(ticket_id=delivery.ticket_id, delivery_id=delivery_id))
+                self._advance(session, delivery_id, owner, CLASSIFIED, REVIEW)
+
+    def _write_back(self, delivery_id: int, owner: str) -> None:
+        with self.store.session() as session:
+            action = session.scalar(select(WriteBack).where(WriteBack.delivery_id == delivery_id,
+                                                            WriteBack.kind == "route"))
+            external_id = session.get(TicketRecord, action.ticket_id).external_id
+            action_id, helpdesk, route = action.id, action.helpdesk, Route.from_dict(action.route)
+        adapter = self.helpdesks[helpdesk]
+        result = adapter.apply(external_id, route)
+        with self.store.session() as session:
+            action = session.get(WriteBack, action_id)
+            action.state, action.result, action.dry_run, action.done_at = "done", result, adapter.dry_run, utcnow()
+            action.attempts += 1
+            self._advance(session, delivery_id, owner, ROUTED, DONE)
+
+    def _post_review(self, delivery_id: int, owner: str) -> None:
+        with self.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            record = session.get(TicketRecord, delivery.ticket_id)
+            message = session.scalar(select(ReviewMessage).where(ReviewMessage.ticket_id == record.id))
+            external_id, helpdesk, ticket = record.external_id, delivery.helpdesk, ticket_from_record(record)
+            prediction = _champion(session, delivery_id)
+            message_id, already_posted = message.id, message.ts is not None
+        if not already_posted:
+            post = self.notifier.post_review(external_id, helpdesk, ticket, prediction_from_record(prediction))
+            with self.store.session() as session:
+                message = session.get(ReviewMessage, message_id)
+                message.channel, message.ts = post.channel, post.ts
+                self._advance(session, delivery_id, owner, REVIEW, DONE)
+        else:
+            with self.store.session() as session:
+                self._advance(session, delivery_id, owner, REVIEW, DONE)
+
+
+def _champion(session, delivery_id: int) -> PredictionRecord:
+    return session.scalar(select(PredictionRecord).where(PredictionRecord.delivery_id == delivery_id,
+                                                         PredictionRecord.role == "champion"))
+
+
+def ticket_from_record(record: TicketRecord) -> Ticket:
+    return Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
+                  created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
+                  tags=tuple(record.tags or ()), language=record.language)
+
+
+def prediction_from_record(record: PredictionRecord) -> Prediction:
+    return Prediction(category=record.category, confidence=record.confidence, probabilities=record.probabilities,
+                      explanation=list(record.explanation), model_version=record.model_version,
+                      prediction_set=list(record.prediction_set),
+                      fields={k: FieldPrediction(**v) for k, v in (record.fields or {}).items()},
+                      derived=dict(record.derived or {}))

@@ -1,0 +1,97 @@
+"""`POST /webhooks/zendesk` and `POST /webhooks/freshdesk`: verify, parse, store, answer.
+
+The delivery is committed to the store before we answer 202, and nothing slow happens here: no
+helpdesk or Slack call, no model. Checks run cheapest-first and before trusting the body: size,
+sender, JSON, shape. An event type we do not handle is a normal outcome (200) logged on its own logger.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from api.errors import error_response
+from integrations.freshdesk import webhook as freshdesk_webhook
+from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge
+from integrations.zendesk import webhook as zendesk_webhook
+from store import inbox
+
+log = logging.getLogger(__name__)
+ignored_log = logging.getLogger("triage.webhooks.ignored")
+
+blueprint = Blueprint("webhooks", __name__)
+
+
+def _verify_zendesk(settings, raw: bytes) -> None:
+    zendesk_webhook.verify(request.headers, raw, settings.zendesk_webhook_secret, now=time.time(),
+                           tolerance_seconds=settings.triage_webhook_tolerance_seconds)
+
+
+def _verify_freshdesk(settings, raw: bytes) -> None:
+    freshdesk_webhook.verify(request.headers, settings.freshdesk_webhook_secret)
+
+
+# helpdesk -> (secret setting, verify, parse)
+RECEIVERS = {
+    "zendesk": ("zendesk_webhook_secret", _verify_zendesk, zendesk_webhook.parse),
+    "freshdesk": ("freshdesk_webhook_secret", _verify_freshdesk, freshdesk_webhook.parse),
+}
+
+
+@blueprint.post("/webhooks/<helpdesk>")
+def receive(helpdesk: str):
+    if helpdesk not in RECEIVERS:
+        return error_response(404, "unknown_helpdesk", f"no receiver for {helpdesk!r}; use zendesk or freshdesk")
+    runtime = current_app.extensions["triage"]
+    settings = runtime.settings
+    secret_name, verify, parse = RECEIVERS[helpdesk]
+    if not getattr(settings, secret_name):
+        return error_response(404, "not_configured", f"{helpdesk} webhooks are off: set {secret_name.upper()}")
+    try:
+        raw = _read_body(settings.triage_max_body_bytes)
+        verify(settings, raw)
+        event = parse(_json(raw))
+    except DeliveryRejected as exc:
+        log.info("delivery rejected", extra={"helpdesk": helpdesk, "error": exc.code, "detail": exc.detail})
+        return error_response(exc.status, exc.code, exc.detail)
+    if isinstance(event, IgnoredEvent):
+        ignored_log.info("ignored event", extra={"helpdesk": helpdesk, "event_type": event.event_type})
+        return jsonify(ignored=event.event_type), 200
+    with runtime.store.session() as session:
+        delivery_id, new = inbox.record_delivery(session, event, request_id=g.get("request_id"))
+    if new:
+        _enqueue(runtime.queue, delivery_id)
+    log.info("delivery accepted", extra={"helpdesk": helpdesk, "delivery_id": delivery_id, "duplicate": not new,
+                                         "ticket_id": event.ticket_id})
+    return jsonify(status="accepted", delivery_id=delivery_id, duplicate=not new), 202
+
+
+def _read_body(limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is {request.content_length} bytes; at most {limit} are accepted")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    return raw
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedPayload("the body is not valid JSON") from None
+
+
+def _enqueue(queue, delivery_id: int) -> None:
+    """The delivery is already stored: if the queue is down, the sweeper sends it later."""
+    try:
+        queue.enqueue(delivery_id)
+    except Exception:
+        log.warning("enqueue failed; the sweeper will pick it up", extra={"delivery_id": delivery_id})
+
+
+def assign_request_id() -> None:
+    g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
