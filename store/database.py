@@ -19,17 +19,25 @@ def make_engine(url: str) -> Engine:
         # the one writer, and busy_timeout makes a writer wait instead of failing with "database is locked".
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection) -> None:
+    """Take the write lock at BEGIN: a read-then-write transaction in WAL mode otherwise fails at once
+    with "database is locked" when another writer committed in between (busy_timeout cannot help)."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:

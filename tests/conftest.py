@@ -1,0 +1,92 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, real Redis, the bundled model, a clean environment.
+
+A missing PostgreSQL or Redis is a failure here, never a skip: CI starts both before the tests.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers: `from helpdesk_signing import ...`
+
+REPO = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("TRIAGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("TRIAGE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+OUR_PREFIXES = ("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_", "DATABASE_URL", "REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """No setting leaks in from the developer's shell or from another test."""
+    for name in list(os.environ):
+        if name.startswith(OUR_PREFIXES) and not name.startswith("TRIAGE_TEST_") and name != "TRIAGE_DATASETS_DIR":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """One scratch PostgreSQL database for the session, dropped at the end."""
+    import psycopg
+
+    name = f"triage_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Every store test runs on both databases."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'triage.db'}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    _truncate_all(url)
+
+
+def _truncate_all(url: str) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    if tables:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def store(database_url):
+    from store.database import Store
+
+    store = Store(database_url)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_TEST_URL)
+    connection.flushdb()
+    yield REDIS_TEST_URL
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def starter_model_path() -> Path:
+    path = REPO / "models" / "starter"
+    assert (path / "manifest.json").exists(), "the bundled starter model is missing (models/starter)"
+    return path
