@@ -1,0 +1,1 @@
+"""Freshdesk: webhook verification and parsing."""

@@ -1,0 +1,1 @@
+"""Zendesk: webhook verification and parsing."""
