@@ -15,6 +15,7 @@ from integrations.inbound import MalformedPayload
 
 # ASCII digits only: str.isdigit() would also accept "²" or Arabic-Indic digits.
 _TICKET_ID = re.compile(r"[0-9]{1,20}")
+_LARGEST_ID = 10**20
 
 # Helpdesk placeholders render dates for people, not machines; ISO 8601 is tried first.
 _HUMAN_DATE_FORMATS = (
@@ -40,6 +41,13 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
+def _int_text(value: int, where: str) -> str:
+    # str() of a huge int raises ValueError (Python's 4300-digit limit); no id is that long.
+    if abs(value) >= _LARGEST_ID:
+        raise MalformedPayload(f"{where}: number too large to be an id")
+    return str(value)
+
+
 def require_object(value: object, where: str) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
         raise MalformedPayload(f"{where}: expected a JSON object, got {_describe(value)}")
@@ -58,7 +66,7 @@ def ticket_id(value: object, where: str) -> str:
     if isinstance(value, bool) or value is None:
         raise MalformedPayload(f"{where}: ticket id is required, got {_describe(value)}")
     if isinstance(value, int):
-        text = str(value)
+        text = _int_text(value, where)
     elif isinstance(value, str):
         text = value.strip()
     else:
@@ -87,7 +95,7 @@ def optional_label(obj: Mapping[str, object], key: str, where: str) -> str | Non
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise MalformedPayload(f"{where}: expected a string or a number, got {_describe(value)}")
-    text = str(value).strip()
+    text = _int_text(value, where) if isinstance(value, int) else value.strip()
     return text or None
 
 

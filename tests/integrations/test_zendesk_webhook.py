@@ -154,6 +154,8 @@ def test_the_recommended_trigger_body_is_json_and_parses_once_filled_in():
         ({"ticket_id": True}, "ticket_id"),
         ({"ticket_id": [1]}, "ticket_id"),
         ({"ticket_id": {"id": 1}}, "ticket_id"),
+        ({"ticket_id": 10**5000}, "ticket_id"),
+        ({"ticket_id": "1", "organization": 10**5000}, "organization"),
         ({"ticket_id": "1", "subject": 5}, "subject"),
         ({"ticket_id": "1", "description": ["x"]}, "description"),
         ({"ticket_id": "1", "tags": 5}, "tags"),
