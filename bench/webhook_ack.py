@@ -1,0 +1,47 @@
+"""Webhook acknowledgement latency under load on loopback: gunicorn `app:app`, 200 requests/s, 16 concurrent.
+
+    python bench/webhook_ack.py [--db sqlite|postgresql] [--seconds 20] [--rate 200] [--concurrency 16]
+
+Target: p99 <= 20 ms. Only the web process runs (acknowledging means: verify, parse, commit, answer).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from _harness import free_port, open_loop, scratch_database, service_env, start_web, stop, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--web-workers", type=int, default=2)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    database_url = scratch_database(args.db, workdir)
+    import subprocess
+    import sys
+
+    env = service_env(database_url, workdir)
+    subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env, check=True, cwd=Path(__file__).parent.parent)
+    port = free_port()
+    web = start_web(env, port, workdir, workers=args.web_workers)
+    try:
+        url = f"http://127.0.0.1:{port}/webhooks/zendesk"
+        open_loop(url, 200, 100, 8, first_id=10_000_000)  # warm-up
+        count = int(args.rate * args.seconds)
+        latencies, statuses = open_loop(url, count, args.rate, args.concurrency)
+    finally:
+        stop(web)
+    result = {"bench": "webhook_ack", "db": args.db, "rate": args.rate, "concurrency": args.concurrency,
+              "statuses": statuses, **summary(latencies)}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

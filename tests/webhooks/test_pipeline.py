@@ -1,0 +1,117 @@
+"""The pipeline with the real bundled model: classify, decide, write back or send to review, recover."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from classifier.ticket import Ticket
+from integrations.inbound import TICKET_CREATED, InboundEvent
+from integrations.route import slug
+from store import inbox
+from store.models import DONE, FAILED, Delivery, PredictionRecord, ReviewMessage, WriteBack
+from webhooks.decision import AUTO, REVIEW
+
+
+def deliver(runtime, ticket_id: str, subject: str, body: str = "", needs_fetch: bool = False) -> int:
+    event = InboundEvent(helpdesk="zendesk", event_type=TICKET_CREATED, ticket_id=ticket_id,
+                         ticket=Ticket(subject=subject, body=body), needs_fetch=needs_fetch,
+                         idempotency_key=f"zendesk:ticket.created:{ticket_id}")
+    with runtime.store.session() as session:
+        return inbox.record_delivery(session, event)[0]
+
+
+@pytest.fixture
+def runtime(app):
+    return app.extensions["triage"]
+
+
+CONFIDENT = "I want a refund for my order, please give me my money back, how do I get a refund"
+
+
+def test_a_confident_ticket_is_classified_and_routed_with_its_tag(runtime):
+    delivery_id = deliver(runtime, "1", CONFIDENT)
+    assert runtime.pipeline.process(delivery_id, "w1") == DONE
+    with runtime.store.session() as session:
+        prediction = session.scalar(select(PredictionRecord))
+        write_back = session.scalar(select(WriteBack))
+        assert prediction.category == "REFUND"
+        assert prediction.decision == AUTO and prediction.confidence >= prediction.threshold == 0.8
+        assert write_back.state == "done" and write_back.dry_run
+        assert write_back.route["tags"] == ["triage_refund", "billing"]
+        assert write_back.result["would_write"]["category"] == "REFUND"
+        assert session.get(Delivery, delivery_id).finished_at is not None
+
+
+def test_an_always_review_category_goes_to_the_review_queue(runtime):
+    delivery_id = deliver(runtime, "2", "I want to leave feedback about your great service, I want to give a review")
+    assert runtime.pipeline.process(delivery_id, "w1") == DONE
+    with runtime.store.session() as session:
+        prediction = session.scalar(select(PredictionRecord))
+        assert (prediction.category, prediction.decision) == ("FEEDBACK", REVIEW)
+        message = session.scalar(select(ReviewMessage))
+        assert (message.state, message.channel) == ("open", None)
+        assert session.scalar(select(func.count()).select_from(WriteBack)) == 0
+
+
+def test_an_unsure_ticket_goes_to_review(runtime):
+    delivery_id = deliver(runtime, "3", "hello")
+    runtime.pipeline.process(delivery_id, "w1")
+    with runtime.store.session() as session:
+        prediction = session.scalar(select(PredictionRecord))
+        assert prediction.decision == REVIEW and prediction.confidence < prediction.threshold
+
+
+def test_a_delivery_held_by_another_worker_is_left_alone(runtime):
+    delivery_id = deliver(runtime, "4", CONFIDENT)
+    with runtime.store.session() as session:
+        assert inbox.claim(session, delivery_id, "other", 60)
+    assert runtime.pipeline.process(delivery_id, "w1") == "not_claimed"
+    with runtime.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 0
+
+
+class FlakyHelpdesk:
+    key, dry_run = "zendesk", False
+
+    def __init__(self, failures: int):
+        self.failures, self.calls = failures, []
+
+    def fetch_ticket(self, external_id):
+        raise AssertionError("not asked for")
+
+    def apply(self, external_id, route):
+        self.calls.append((external_id, route.category))
+        if len(self.calls) <= self.failures:
+            raise ConnectionError("helpdesk unreachable")
+        return {"updated": external_id}
+
+
+def test_a_failing_write_back_is_retried_from_its_step_then_dead_lettered(runtime):
+    from sqlalchemy import update
+
+    helpdesk = FlakyHelpdesk(failures=99)
+    runtime.pipeline.helpdesks["zendesk"] = helpdesk
+    delivery_id = deliver(runtime, "5", CONFIDENT)
+    states = []
+    for _ in range(runtime.settings.triage_max_attempts):
+        with runtime.store.session() as session:
+            session.execute(update(Delivery).values(next_attempt_at=Delivery.received_at))
+        states.append(runtime.pipeline.process(delivery_id, "w1"))
+    assert states[-1] == FAILED and set(states[:-1]) == {"routed"}
+    with runtime.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 1  # classified once
+        delivery = session.get(Delivery, delivery_id)
+        assert "ConnectionError: helpdesk unreachable" in delivery.last_error
+        assert inbox.retry(session, [delivery_id]) == [delivery_id]
+    helpdesk.failures = 0
+    assert runtime.pipeline.process(delivery_id, "w1") == DONE
+    assert len(helpdesk.calls) == runtime.settings.triage_max_attempts + 1
+    with runtime.store.session() as session:
+        assert session.scalar(select(WriteBack.result)) == {"updated": "5"}
+
+
+def test_a_ticket_without_text_is_still_classified_in_dry_run(runtime):
+    delivery_id = deliver(runtime, "6", "", needs_fetch=True)
+    assert runtime.pipeline.process(delivery_id, "w1") == DONE
+    with runtime.store.session() as session:
+        assert session.scalar(select(PredictionRecord.decision)) == REVIEW
