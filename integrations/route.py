@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field as dataclass_field
 
 from config.routing import RoutingConfig
 
@@ -22,7 +22,7 @@ class Route:
     assignee: int | str | None = None
     field: dict | None = None  # {"id" or "name": ..., "value": ...}
     note: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict = dataclass_field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
