@@ -48,7 +48,7 @@ class Pipeline:
                  helpdesks: dict[str, HelpdeskAdapter], notifier: ReviewNotifier, settings: PipelineSettings):
         self.store, self.models, self.routing = store, models, routing
         self.helpdesks, self.notifier, self.settings = helpdesks, notifier, settings
-        self._steps: dict[str, Callable[[int, str], None]] = {
+        self._steps: dict[str, Callable[[int, str], str]] = {
             RECEIVED: self._classify, CLASSIFIED: self._decide, ROUTED: self._write_back, REVIEW: self._post_review,
         }
 
@@ -57,10 +57,10 @@ class Pipeline:
         with self.store.session() as session:
             if not inbox.claim(session, delivery_id, owner, self.settings.lease_seconds):
                 return "not_claimed"
-        state = RECEIVED
+        state = self._state(delivery_id)
         try:
-            while (state := self._state(delivery_id)) in self._steps:
-                self._steps[state](delivery_id, owner)
+            while state in self._steps:
+                state = self._steps[state](delivery_id, owner)  # each step returns the state it recorded
             return state
         except LeaseLost:
             log.warning("lease lost", extra={"delivery_id": delivery_id})
@@ -78,11 +78,12 @@ class Pipeline:
         with self.store.session() as session:
             return session.scalar(select(Delivery.state).where(Delivery.id == delivery_id))
 
-    def _advance(self, session, delivery_id: int, owner: str, from_state: str, to_state: str) -> None:
+    def _advance(self, session, delivery_id: int, owner: str, from_state: str, to_state: str) -> str:
         if not inbox.advance(session, delivery_id, owner, from_state, to_state, self.settings.lease_seconds):
             raise LeaseLost(delivery_id)
+        return to_state
 
-    def _classify(self, delivery_id: int, owner: str) -> None:
+    def _classify(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
             delivery = session.get(Delivery, delivery_id)
             record = session.get(TicketRecord, delivery.ticket_id)
@@ -112,6 +113,7 @@ class Pipeline:
             self._advance(session, delivery_id, owner, RECEIVED, CLASSIFIED)
         log.info("classified", extra={"delivery_id": delivery_id, "category": prediction.category,
                                       "confidence": round(prediction.confidence, 4), "decision": decision.action})
+        return CLASSIFIED
 
     def _fetch(self, helpdesk: str, external_id: str) -> Ticket | None:
         try:
@@ -120,7 +122,7 @@ class Pipeline:
             log.warning("classifying without fetch", extra={"reason": str(exc)})
             return None
 
-    def _decide(self, delivery_id: int, owner: str) -> None:
+    def _decide(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
             delivery = session.get(Delivery, delivery_id)
             prediction = _champion(session, delivery_id)
@@ -129,12 +131,11 @@ class Pipeline:
                                     prediction.confidence, prediction.model_version)
                 session.add(WriteBack(delivery_id=delivery_id, ticket_id=delivery.ticket_id,
                                       helpdesk=delivery.helpdesk, route=route.to_dict()))
-                self._advance(session, delivery_id, owner, CLASSIFIED, ROUTED)
-            else:
-                session.add(ReviewMessage(ticket_id=delivery.ticket_id, delivery_id=delivery_id))
-                self._advance(session, delivery_id, owner, CLASSIFIED, REVIEW)
+                return self._advance(session, delivery_id, owner, CLASSIFIED, ROUTED)
+            session.add(ReviewMessage(ticket_id=delivery.ticket_id, delivery_id=delivery_id))
+            return self._advance(session, delivery_id, owner, CLASSIFIED, REVIEW)
 
-    def _write_back(self, delivery_id: int, owner: str) -> None:
+    def _write_back(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
             action = session.scalar(select(WriteBack).where(WriteBack.delivery_id == delivery_id,
                                                             WriteBack.kind == "route"))
@@ -146,9 +147,9 @@ class Pipeline:
             action = session.get(WriteBack, action_id)
             action.state, action.result, action.dry_run, action.done_at = "done", result, adapter.dry_run, utcnow()
             action.attempts += 1
-            self._advance(session, delivery_id, owner, ROUTED, DONE)
+            return self._advance(session, delivery_id, owner, ROUTED, DONE)
 
-    def _post_review(self, delivery_id: int, owner: str) -> None:
+    def _post_review(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
             delivery = session.get(Delivery, delivery_id)
             record = session.get(TicketRecord, delivery.ticket_id)
@@ -156,15 +157,13 @@ class Pipeline:
             external_id, helpdesk, ticket = record.external_id, delivery.helpdesk, ticket_from_record(record)
             prediction = _champion(session, delivery_id)
             message_id, already_posted = message.id, message.ts is not None
-        if not already_posted:
-            post = self.notifier.post_review(external_id, helpdesk, ticket, prediction_from_record(prediction))
-            with self.store.session() as session:
+        post = None if already_posted else self.notifier.post_review(
+            external_id, helpdesk, ticket, prediction_from_record(prediction))
+        with self.store.session() as session:
+            if post is not None:
                 message = session.get(ReviewMessage, message_id)
                 message.channel, message.ts = post.channel, post.ts
-                self._advance(session, delivery_id, owner, REVIEW, DONE)
-        else:
-            with self.store.session() as session:
-                self._advance(session, delivery_id, owner, REVIEW, DONE)
+            return self._advance(session, delivery_id, owner, REVIEW, DONE)
 
 
 def _champion(session, delivery_id: int) -> PredictionRecord:
