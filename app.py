@@ -46,11 +46,13 @@ def create_app(overrides: dict | None = None, env_file: str | None = ".env", run
     from api.errors import install_error_handlers
     from api.health import blueprint as health
     from api.predict import blueprint as predict
+    from integrations.slack import web as slack
     from webhooks.receivers import assign_request_id, blueprint as webhooks
 
     install_error_handlers(app)
     for blueprint in (webhooks, predict, health):
         app.register_blueprint(blueprint)
+    slack.init_app(app, app.extensions["triage"])  # bolt on POST /slack/events when Slack is configured
     app.before_request(assign_request_id)
 
     @app.after_request

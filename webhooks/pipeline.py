@@ -157,13 +157,29 @@ class Pipeline:
             external_id, helpdesk, ticket = record.external_id, delivery.helpdesk, ticket_from_record(record)
             prediction = _champion(session, delivery_id)
             message_id, already_posted = message.id, message.ts is not None
-        post = None if already_posted else self.notifier.post_review(
-            external_id, helpdesk, ticket, prediction_from_record(prediction))
+            maybe_posted, since = message.channel is not None, message.created_at
+        post = None if already_posted else self._find_or_post_review(
+            message_id, maybe_posted, since, external_id, helpdesk, ticket, prediction_from_record(prediction))
         with self.store.session() as session:
             if post is not None:
                 message = session.get(ReviewMessage, message_id)
                 message.channel, message.ts = post.channel, post.ts
             return self._advance(session, delivery_id, owner, REVIEW, DONE)
+
+    def _find_or_post_review(self, message_id: int, maybe_posted: bool, since, external_id: str, helpdesk: str,
+                             ticket: Ticket, prediction: Prediction):
+        """Never post twice: the channel is recorded before the post, so an attempt that finds a channel but
+        no ts (a crash after Slack answered) first asks the notifier for the message posted then."""
+        find = getattr(self.notifier, "find_review", None)
+        if maybe_posted and find is not None:
+            found = find(external_id, helpdesk, since)
+            if found is not None:
+                return found
+        channel = getattr(self.notifier, "channel", None)
+        if channel and not maybe_posted:
+            with self.store.session() as session:
+                session.get(ReviewMessage, message_id).channel = channel
+        return self.notifier.post_review(external_id, helpdesk, ticket, prediction)
 
 
 def _champion(session, delivery_id: int) -> PredictionRecord:

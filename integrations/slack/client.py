@@ -1,0 +1,82 @@
+"""The Slack Web API client and our retry rule for it.
+
+`SLACK_API_URL` points the real `WebClient` elsewhere (tests use a local fake). Calls are retried in the
+worker with backoff: on 429 after Slack's `Retry-After`, on 5xx and connection errors after base * 2**n.
+A wait longer than `max_wait` is not slept through: `SlackRateLimited` (or the last error) goes up to the
+pipeline, which records the failure and tries again later from its own retry schedule.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, TypeVar
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_RETRY_AFTER = 30.0  # a 429 without a usable Retry-After header
+TIMEOUT_SECONDS = 10
+
+
+class SlackRateLimited(Exception):
+    """Slack said 429 and wants a longer pause than we sleep in a worker; try again after `retry_after` s."""
+
+    def __init__(self, method: str, retry_after: float):
+        super().__init__(f"Slack {method}: rate limited, retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+def make_client(settings) -> WebClient:
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(token=settings.slack_bot_token, base_url=base_url, timeout=TIMEOUT_SECONDS,
+                     logger=logging.getLogger("triage.slack.sdk"))
+
+
+def retry_after_seconds(headers) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return DEFAULT_RETRY_AFTER
+
+
+class Retrying:
+    """Runs one Web API call with retries; `sleep` is injectable so tests need not wait."""
+
+    def __init__(self, attempts: int = 4, base_seconds: float = 1.0, max_wait: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.attempts, self.base_seconds, self.max_wait, self.sleep = attempts, base_seconds, max_wait, sleep
+
+    def call(self, method: str, call: Callable[[], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return call()
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status == 429:
+                    wait = retry_after_seconds(exc.response.headers)
+                    if wait > self.max_wait or attempt == self.attempts:
+                        raise SlackRateLimited(method, wait) from None
+                elif status >= 500:
+                    wait = self._backoff(attempt)
+                    if attempt == self.attempts:
+                        raise
+                else:
+                    raise  # a permanent answer (bad channel, missing scope, ...): retrying cannot help
+            except (URLError, TimeoutError, ConnectionError) as exc:
+                wait = self._backoff(attempt)
+                if attempt == self.attempts:
+                    raise
+                log.info("slack call failed, retrying", extra={"method": method, "error": str(exc)})
+            log.info("slack call retried", extra={"method": method, "attempt": attempt, "wait_seconds": wait})
+            self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_wait, self.base_seconds * 2 ** (attempt - 1))
