@@ -1,11 +1,14 @@
 """The interfaces the pipeline calls: a helpdesk adapter per helpdesk, and a review notifier.
 
-Later adapters (zenpy for Zendesk, REST v2 for Freshdesk, slack-bolt for review) implement these;
-until they are configured the dry-run ones below record what would have been written.
+Each helpdesk implements `HelpdeskAdapter` (zenpy for Zendesk, REST v2 for Freshdesk); the registry
+finds them by key. Until a helpdesk's API is configured the dry-run one below records what would have
+been written. Adapters raise only the error types of `integrations.errors`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from classifier.prediction import Prediction
@@ -17,13 +20,57 @@ class FetchUnavailable(Exception):
     """The adapter cannot read tickets from the helpdesk (dry-run: no credentials)."""
 
 
+@dataclass(frozen=True)
+class HistoryTicket:
+    """A solved or closed ticket from the helpdesk's history, with what a label can be read from."""
+
+    external_id: str
+    ticket: Ticket
+    status: str
+    group: str | None = None  # group id, as text
+    fields: Mapping[str, object] = field(default_factory=dict)  # custom fields by id (Zendesk) or name (Freshdesk)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    tickets: list[HistoryTicket]
+    cursor: str | None  # pass it back to continue after this page
+    done: bool  # no more pages for now
+
+
+@dataclass(frozen=True)
+class TicketField:
+    key: str  # Zendesk: the field id; Freshdesk: the field name (cf_...)
+    title: str
+    options: frozenset[str]  # allowed values; empty: free text
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What exists in the helpdesk right now: groups and agents by id (as text), ticket fields."""
+
+    groups: Mapping[str, str]  # id -> name
+    agents: Mapping[str, str]  # id -> name
+    fields: Mapping[str, TicketField]  # key -> field
+
+
 class HelpdeskAdapter(Protocol):
     key: str
     dry_run: bool
 
+    def verify(self, headers: Mapping[str, str], raw_body: bytes, secret: str, now: float,
+               tolerance_seconds: int) -> None: ...
+
+    def parse(self, payload: object): ...  # -> InboundEvent | IgnoredEvent
+
     def fetch_ticket(self, external_id: str) -> Ticket: ...
 
     def apply(self, external_id: str, route: Route) -> dict: ...
+
+    def history(self, since: datetime, cursor: str | None = None) -> Iterator[HistoryPage]: ...
+
+    def catalog(self) -> Catalog: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +83,28 @@ class ReviewNotifier(Protocol):
     def post_review(self, external_id: str, helpdesk: str, ticket: Ticket, prediction: Prediction) -> ReviewPost: ...
 
 
-class DryRunHelpdesk:
+class WebhookMixin:
+    """verify and parse an inbound delivery with the helpdesk's webhook module (no API access needed)."""
+
+    key: str
+
+    def verify(self, headers: Mapping[str, str], raw_body: bytes, secret: str, now: float,
+               tolerance_seconds: int) -> None:
+        if self.key == "zendesk":
+            from integrations.zendesk import webhook
+            return webhook.verify(headers, raw_body, secret, now, tolerance_seconds)
+        from integrations.freshdesk import webhook
+        return webhook.verify(headers, secret)
+
+    def parse(self, payload: object):
+        if self.key == "zendesk":
+            from integrations.zendesk import webhook
+        else:
+            from integrations.freshdesk import webhook
+        return webhook.parse(payload)
+
+
+class DryRunHelpdesk(WebhookMixin):
     """No credentials for this helpdesk: writes nothing, returns what it would have written."""
 
     dry_run = True
@@ -49,6 +117,12 @@ class DryRunHelpdesk:
 
     def apply(self, external_id: str, route: Route) -> dict:
         return {"dry_run": True, "ticket": external_id, "would_write": route.to_dict()}
+
+    def history(self, since: datetime, cursor: str | None = None) -> Iterator[HistoryPage]:
+        raise FetchUnavailable(f"{self.key} API is not configured (dry-run): cannot read history")
+
+    def catalog(self) -> Catalog:
+        raise FetchUnavailable(f"{self.key} API is not configured (dry-run): cannot list groups and agents")
 
 
 class StoreReviewQueue:

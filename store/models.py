@@ -159,3 +159,31 @@ class ModelVersion(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateBudget(Base):
+    """A token bucket shared by every process: how many helpdesk calls of one kind we may still make."""
+
+    __tablename__ = "rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. zendesk:ticket_updates
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BackfillCursor(Base):
+    """Where a history import stands, so `triage backfill` resumes after an interruption."""
+
+    __tablename__ = "backfill_cursors"
+    __table_args__ = (UniqueConstraint("helpdesk", "since", "label_from", name="uq_backfill_cursors_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    label_from: Mapped[str] = mapped_column(String(255))
+    cursor: Mapped[str | None] = mapped_column(Text)  # None: start from `since`
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,6 @@
+"""placeholder"""
+API_KEY = "freshdesk-api-key"
+
+
+class FakeFreshdesk:
+    pass

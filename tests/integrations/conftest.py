@@ -1,0 +1,37 @@
+"""Fake Zendesk and Freshdesk servers, and real adapters (zenpy, requests) pointed at them through the
+*_API_URL overrides, on a real store (SQLite and PostgreSQL) that holds the rate budgets."""
+from __future__ import annotations
+
+import pytest
+
+from fake_freshdesk import FakeFreshdesk
+from fake_zendesk import FakeZendesk
+from helpdesk_settings import helpdesk_settings
+
+
+@pytest.fixture
+def fake_zendesk():
+    server = FakeZendesk().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_freshdesk():
+    server = FakeFreshdesk().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zendesk(store, fake_zendesk):
+    from integrations.registry import build_helpdesk
+
+    return build_helpdesk("zendesk", helpdesk_settings(store, zendesk=fake_zendesk), store)
+
+
+@pytest.fixture
+def freshdesk(store, fake_freshdesk):
+    from integrations.registry import build_helpdesk
+
+    return build_helpdesk("freshdesk", helpdesk_settings(store, freshdesk=fake_freshdesk), store)
