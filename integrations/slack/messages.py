@@ -27,13 +27,21 @@ METADATA_EVENT = "triage_review"  # message metadata: finds a message whose ts w
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # a leading +, or digit groups split by spaces, dots, dashes or brackets, or a bare run of 10+ digits
 PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{5,}\d|\(?\d{2,5}\)?(?:[\s.-]\(?\d{2,5}\)?){1,4}|\d{10,15})(?!\w)")
+DATE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{4}")
 MASKED_EMAIL, MASKED_PHONE = "[email]", "[phone]"
 
 
 def mask(text: str) -> str:
-    """E-mail addresses to `[email]`, phone-like numbers (7 to 15 digits) to `[phone]`."""
+    """E-mail addresses to `[email]`, phone-like numbers (7 to 15 digits, not dates) to `[phone]`."""
     text = EMAIL.sub(MASKED_EMAIL, text)
-    return PHONE.sub(lambda m: MASKED_PHONE if 7 <= sum(c.isdigit() for c in m.group()) <= 15 else m.group(), text)
+    return PHONE.sub(_mask_phone, text)
+
+
+def _mask_phone(match: re.Match) -> str:
+    found = match.group()
+    if DATE.fullmatch(found) or not 7 <= sum(c.isdigit() for c in found) <= 15:
+        return found
+    return MASKED_PHONE
 
 
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
