@@ -51,4 +51,11 @@ def build_helpdesks(settings: Settings) -> dict[str, HelpdeskAdapter]:
 
 
 def build_notifier(settings: Settings) -> ReviewNotifier:
+    """Slack when it is configured, else the store's review queue (the admin page lists it)."""
+    from integrations.slack import slack_configured
+
+    if slack_configured(settings):
+        from integrations.slack.notifier import SlackReviewNotifier
+
+        return SlackReviewNotifier.from_settings(settings)
     return StoreReviewQueue()

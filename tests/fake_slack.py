@@ -43,7 +43,7 @@ class FakeSlack:
         self.user_groups: dict[str, list[str]] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
-        self._clock = 1_700_000_000
+        self._last_ts = 0.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
 
@@ -108,8 +108,7 @@ class FakeSlack:
 
     def _chat_postMessage(self, args):
         channel = args["channel"]
-        self._clock += 1
-        message = {"type": "message", "ts": f"{self._clock}.000100", "text": args.get("text", ""),
+        message = {"type": "message", "ts": self._next_ts(), "text": args.get("text", ""),
                    "blocks": args.get("blocks", []), "bot_id": "B0BOT", "user": BOT_USER}
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
@@ -124,8 +123,12 @@ class FakeSlack:
         return {"ok": False, "error": "message_not_found"}
 
     def _chat_postEphemeral(self, args):
-        self._clock += 1
-        return {"ok": True, "message_ts": f"{self._clock}.000200"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _next_ts(self) -> str:
+        """Slack's ts: the time in seconds with six decimals, unique in a channel."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _usergroups_users_list(self, args):
         if args.get("usergroup") not in self.user_groups:
