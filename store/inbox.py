@@ -6,6 +6,7 @@ ran out while it stalled, can never apply a step twice.
 """
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -118,9 +119,11 @@ def advance(session: Session, delivery_id: int, owner: str, from_state: str, to_
 
 
 def record_failure(
-    session: Session, delivery_id: int, owner: str, error: str, max_attempts: int, base_seconds: float, max_seconds: float
+    session: Session, delivery_id: int, owner: str, error: str, max_attempts: int, base_seconds: float, max_seconds: float,
+    not_before_seconds: float | None = None,
 ) -> str:
-    """Count a failed attempt: back off exponentially, or dead-letter after `max_attempts`. Returns the new state."""
+    """Count a failed attempt: back off exponentially (and at least `not_before_seconds`, a 503's Retry-After),
+    or dead-letter after `max_attempts`. Returns the new state."""
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None or delivery.lease_owner != owner:
         return "lost_lease"
@@ -131,9 +134,37 @@ def record_failure(
     if delivery.attempts >= max_attempts:
         delivery.failed_step, delivery.state = delivery.state, FAILED
         return FAILED
-    delay = min(max_seconds, base_seconds * 2 ** (delivery.attempts - 1))
+    delay = max(min(max_seconds, base_seconds * 2 ** (delivery.attempts - 1)), not_before_seconds or 0.0)
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     return delivery.state
+
+
+def defer(session: Session, delivery_id: int, owner: str, reason: str, retry_after: float) -> str:
+    """Not now, and not a failure (a 429, our rate budget, an open circuit breaker): the next attempt is no
+    earlier than `retry_after` (plus up to 20% jitter, so a deferred burst does not wake all at once), and
+    `attempts` is not counted, so rate limits never dead-letter a delivery. Returns the state it stays in."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.lease_owner != owner:
+        return "lost_lease"
+    delivery.last_error = reason[:2000]
+    delivery.lease_owner = None
+    delivery.lease_until = None
+    delay = max(0.0, retry_after) * (1.0 + random.uniform(0.0, 0.2))
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    return delivery.state
+
+
+def dead_letter(session: Session, delivery_id: int, owner: str, error: str) -> str:
+    """A permanent error (auth failed, not found, rejected): dead-letter at once, keeping the step and the error."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.lease_owner != owner:
+        return "lost_lease"
+    delivery.attempts += 1
+    delivery.last_error = error[:2000]
+    delivery.lease_owner = None
+    delivery.lease_until = None
+    delivery.failed_step, delivery.state = delivery.state, FAILED
+    return FAILED
 
 
 def release(session: Session, delivery_id: int, owner: str) -> None:

@@ -18,6 +18,7 @@ from classifier.prediction import FieldPrediction, Prediction
 from classifier.ticket import Ticket
 from config.routing import RoutingConfig
 from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
+from integrations.errors import HelpdeskError, RateLimited
 from integrations.route import Route, build_route
 from store import inbox
 from store.database import Store
@@ -71,8 +72,13 @@ class Pipeline:
             log.debug("step failed traceback: %s", traceback.format_exc())
             s = self.settings
             with self.store.session() as session:
+                if isinstance(exc, RateLimited):  # 429, our budget, open breaker: later, not a failed attempt
+                    return inbox.defer(session, delivery_id, owner, error, exc.retry_after)
+                if isinstance(exc, HelpdeskError) and exc.permanent:  # auth, not found, rejected: no retry helps
+                    return inbox.dead_letter(session, delivery_id, owner, f"permanent: {error}")
                 return inbox.record_failure(session, delivery_id, owner, error, s.max_attempts,
-                                            s.retry_base_seconds, s.retry_max_seconds)
+                                            s.retry_base_seconds, s.retry_max_seconds,
+                                            not_before_seconds=getattr(exc, "retry_after", None))
 
     def _state(self, delivery_id: int) -> str:
         with self.store.session() as session:
