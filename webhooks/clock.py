@@ -5,6 +5,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from webhooks.corrections import sweep_corrections
 from webhooks.queue import sweep
 
 log = logging.getLogger(__name__)
@@ -14,6 +15,8 @@ SWEEP_SECONDS = 15
 def build_scheduler(runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(_sweep, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="sweep",
+                      max_instances=1, coalesce=True, replace_existing=True)
+    scheduler.add_job(sweep_corrections, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="corrections",
                       max_instances=1, coalesce=True, replace_existing=True)
     return scheduler
 

@@ -91,3 +91,12 @@ def _record_failure(store: Store, policy: RetryPolicy, write_back_id: int, exc: 
                 delay = min(policy.max_seconds, policy.base_seconds * 2 ** (action.attempts - 1))
             action.next_try_at = utcnow() + timedelta(seconds=delay)
     log.warning("correction write failed", extra={"write_back_id": write_back_id, "error": error})
+
+
+def sweep_corrections(runtime) -> int:
+    """The clock's job: write every due correction (those whose first try after the click failed)."""
+    written = apply_pending_corrections(runtime.store, runtime.pipeline.helpdesks,
+                                        RetryPolicy.from_settings(runtime.settings))
+    if written:
+        log.info("sweep wrote corrections", extra={"count": written})
+    return written
