@@ -3,8 +3,8 @@
 A click records a `WriteBack(kind="correction", state="pending")`; this applies it through the same
 adapter call as an auto-route (`adapter.apply(external_id, route)`). It runs right after the click (in
 bolt's background thread) and on every clock sweep, so a helpdesk outage only delays it: a failure is
-recorded, tried again with exponential backoff (or after the helpdesk's `retry_after`), and marked
-`failed` after `max_attempts` or a permanent error. A claim (pushing `next_try_at` out by a lease) keeps
+recorded, tried again with exponential backoff (a rate limit: after its `retry_after`, without counting
+an attempt), and marked `failed` after `max_attempts` or a permanent error. A claim (pushing `next_try_at` out by a lease) keeps
 the click's thread and the sweep from applying the same write-back at once.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from integrations.errors import RateLimited
 from integrations.route import Route
 from store.database import Store
 from store.models import TicketRecord, WriteBack
@@ -81,8 +82,11 @@ def _record_failure(store: Store, policy: RetryPolicy, write_back_id: int, exc: 
     error = f"{type(exc).__name__}: {exc}"
     with store.session() as session:
         action = session.get(WriteBack, write_back_id)
-        action.attempts += 1
         action.last_error = error[:2000]
+        if isinstance(exc, RateLimited):  # not a failure: later, without spending an attempt
+            action.next_try_at = utcnow() + timedelta(seconds=exc.retry_after)
+            return
+        action.attempts += 1
         if action.attempts >= policy.max_attempts or getattr(exc, "permanent", False):
             action.state = "failed"
         else:

@@ -15,18 +15,21 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from integrations.errors import RateLimited, parse_retry_after
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DEFAULT_RETRY_AFTER = 30.0  # a 429 without a usable Retry-After header
+DEFAULT_RETRY_AFTER = 30.0  # a 429 without a usable Retry-After header (Slack always sends one)
 TIMEOUT_SECONDS = 10
 
 
-class SlackRateLimited(Exception):
-    """Slack said 429 and wants a longer pause than we sleep in a worker; try again after `retry_after` s."""
+class SlackRateLimited(RateLimited):
+    """Slack said 429 and wants a longer pause than we sleep in a worker; try again after `retry_after` s.
+
+    A `RateLimited`, so the pipeline defers the delivery past it without spending an attempt."""
 
     def __init__(self, method: str, retry_after: float):
-        super().__init__(f"Slack {method}: rate limited, retry after {retry_after:g} s")
-        self.retry_after = retry_after
+        super().__init__("slack", f"{method}: rate limited", retry_after, status=429)
 
 
 def make_client(settings) -> WebClient:
@@ -38,11 +41,7 @@ def make_client(settings) -> WebClient:
 def retry_after_seconds(headers) -> float:
     for key, value in (headers or {}).items():
         if key.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                break
+            return parse_retry_after(value[0] if isinstance(value, list) else value, DEFAULT_RETRY_AFTER)
     return DEFAULT_RETRY_AFTER
 
 
