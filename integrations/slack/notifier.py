@@ -34,7 +34,9 @@ class SlackReviewNotifier:
 
     @classmethod
     def from_settings(cls, settings) -> "SlackReviewNotifier":
-        return cls(make_client(settings), settings.slack_review_channel, settings)
+        budget = min(20.0, settings.triage_lease_seconds / 3)  # well inside the worker's lease on the delivery
+        return cls(make_client(settings), settings.slack_review_channel, settings,
+                   Retrying(max_wait=budget, budget_seconds=budget))
 
     def post_review(self, external_id: str, helpdesk: str, ticket: Ticket, prediction: Prediction) -> ReviewPost:
         message = review_message(external_id, helpdesk, ticket, prediction, self.settings)

@@ -101,3 +101,11 @@ def test_without_slack_the_review_stays_in_the_store_queue():
     configured = load_settings({"slack_bot_token": BOT_TOKEN, "slack_signing_secret": "s",
                                 "slack_review_channel": REVIEW_CHANNEL}, env_file=None)
     assert isinstance(build_notifier(configured), SlackReviewNotifier)
+
+
+def test_waits_stop_at_the_budget_so_a_worker_stays_inside_its_lease(notifier, fake_slack, sleeps):
+    fake_slack.fail("chat.postMessage", 429, times=3, headers={"Retry-After": "8"})
+    with pytest.raises(SlackRateLimited):
+        notifier.post_review("7", "zendesk", TICKET, PREDICTION)
+    assert sleeps == [8.0, 8.0]  # a third wait would pass the 20 s budget: the pipeline defers instead
+    assert REVIEW_CHANNEL not in fake_slack.messages
