@@ -32,7 +32,8 @@ def element(message: dict, action_id: str) -> tuple[str, dict]:
     raise AssertionError(f"no element {action_id!r} in the posted message")
 
 
-def block_actions(message: dict, channel: str, action_id: str, user: str = "U0ALICE", option: str | None = None) -> dict:
+def block_actions(message: dict, channel: str, action_id: str, user: str = "U0ALICE",
+                  option: str | None = None) -> dict:
     """The `block_actions` payload Slack sends when `user` uses an element of a posted message."""
     block_id, item = element(message, action_id)
     action = {"type": item["type"], "action_id": action_id, "block_id": block_id, "action_ts": f"{time.time():.6f}"}

@@ -4,8 +4,8 @@ A click records a `WriteBack(kind="correction", state="pending")`; this applies 
 adapter call as an auto-route (`adapter.apply(external_id, route)`). It runs right after the click (in
 bolt's background thread) and on every clock sweep, so a helpdesk outage only delays it: a failure is
 recorded, tried again with exponential backoff (a rate limit: after its `retry_after`, without counting
-an attempt), and marked `failed` after `max_attempts` or a permanent error. A claim (pushing `next_try_at` out by a lease) keeps
-the click's thread and the sweep from applying the same write-back at once.
+an attempt), and marked `failed` after `max_attempts` or a permanent error. A claim (pushing
+`next_try_at` out by a lease) keeps the click's thread and the sweep from applying the same one at once.
 """
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def review_message(external_id: str, helpdesk: str, ticket: Ticket, prediction: 
     name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
     link = f"<{url}|{name}>" if url else name
     ranking = "   ".join(f"*{escape(c)}* {_percent(p)}" for c, p in top)
-    words = ", ".join(escape(w) for w in prediction.explanation[:8]) or "none recorded"
+    words = escape(_cut(", ".join(prediction.explanation[:8]), 500)) or "none recorded"
     buttons = [
         {"type": "button", "action_id": f"{ACTION_ROUTE_PREFIX}_{i}", "text": _plain(c[:OPTION_TEXT_CHARS]),
          "value": c, **({"style": "primary"} if i == 1 else {})}

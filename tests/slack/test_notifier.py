@@ -18,7 +18,8 @@ from store.types import utcnow
 
 SETTINGS = SimpleNamespace(zendesk_api_url=None, zendesk_subdomain="acme", freshdesk_api_url=None,
                            freshdesk_domain=None)
-PREDICTION = Prediction(category="REFUND", confidence=0.4, probabilities={"REFUND": 0.4, "ORDER": 0.35, "SHIPPING": 0.25},
+PREDICTION = Prediction(category="REFUND", confidence=0.4,
+                        probabilities={"REFUND": 0.4, "ORDER": 0.35, "SHIPPING": 0.25},
                         explanation=["refund"], model_version="test-1")
 TICKET = Ticket(subject="Where is my refund?", body="Please call me on +1 415 555 0100")
 
