@@ -20,6 +20,7 @@ from integrations.route import Route
 from store.database import Store
 from store.models import TicketRecord, WriteBack
 from store.types import utcnow
+from telemetry import pipeline_metrics
 
 log = logging.getLogger(__name__)
 CORRECTION = "correction"
@@ -67,6 +68,7 @@ def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id
     try:
         result = adapter.apply(external_id, route)
     except Exception as exc:
+        pipeline_metrics.record_write_back_failure(helpdesk, "correction", exc)
         _record_failure(store, policy, write_back_id, exc)
         return False
     with store.session() as session:
@@ -75,6 +77,7 @@ def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id
         action.attempts += 1
     log.info("correction written", extra={"write_back_id": write_back_id, "helpdesk": helpdesk,
                                            "category": route.category})
+    pipeline_metrics.record_write_back(helpdesk, "correction", adapter.dry_run)
     return True
 
 

@@ -25,6 +25,8 @@ from store.database import Store
 from store.models import (CLASSIFIED, DONE, RECEIVED, REVIEW, ROUTED, Delivery, PredictionRecord, ReviewMessage,
                           TicketRecord, WriteBack)
 from store.types import utcnow
+from telemetry import pipeline_metrics
+from telemetry.log_context import request_id_bound
 from webhooks.decision import AUTO, decide
 from webhooks.model_holder import ModelHolder
 
@@ -58,7 +60,16 @@ class Pipeline:
         with self.store.session() as session:
             if not inbox.claim(session, delivery_id, owner, self.settings.lease_seconds):
                 return "not_claimed"
-        state = self._state(delivery_id)
+        with self.store.session() as session:
+            state, request_id, helpdesk, received_at = session.execute(
+                select(Delivery.state, Delivery.request_id, Delivery.helpdesk, Delivery.received_at)
+                .where(Delivery.id == delivery_id)).one()
+        with request_id_bound(request_id):  # the webhook's request id on every line about this delivery
+            final = self._run(delivery_id, owner, state, helpdesk)
+        pipeline_metrics.record_processed(helpdesk, final, received_at)
+        return final
+
+    def _run(self, delivery_id: int, owner: str, state: str, helpdesk: str) -> str:
         try:
             while state in self._steps:
                 state = self._steps[state](delivery_id, owner)  # each step returns the state it recorded
@@ -70,6 +81,7 @@ class Pipeline:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("step failed", extra={"delivery_id": delivery_id, "step": state, "error": error})
             log.debug("step failed traceback: %s", traceback.format_exc())
+            pipeline_metrics.record_step_failure(state, helpdesk, exc)
             s = self.settings
             with self.store.session() as session:
                 if isinstance(exc, RateLimited):  # 429, our budget, open breaker: later, not a failed attempt
@@ -79,10 +91,6 @@ class Pipeline:
                 return inbox.record_failure(session, delivery_id, owner, error, s.max_attempts,
                                             s.retry_base_seconds, s.retry_max_seconds,
                                             not_before_seconds=getattr(exc, "retry_after", None))
-
-    def _state(self, delivery_id: int) -> str:
-        with self.store.session() as session:
-            return session.scalar(select(Delivery.state).where(Delivery.id == delivery_id))
 
     def _advance(self, session, delivery_id: int, owner: str, from_state: str, to_state: str) -> str:
         if not inbox.advance(session, delivery_id, owner, from_state, to_state, self.settings.lease_seconds):
@@ -118,7 +126,9 @@ class Pipeline:
             ))
             self._advance(session, delivery_id, owner, RECEIVED, CLASSIFIED)
         log.info("classified", extra={"delivery_id": delivery_id, "category": prediction.category,
-                                      "confidence": round(prediction.confidence, 4), "decision": decision.action})
+                                      "confidence": round(prediction.confidence, 4), "decision": decision.action,
+                                      "model_version": prediction.model_version, "latency_ms": round(latency_ms, 1)})
+        pipeline_metrics.record_prediction(prediction.category, decision.action, prediction.confidence, latency_ms)
         return CLASSIFIED
 
     def _fetch(self, helpdesk: str, external_id: str) -> Ticket | None:
@@ -148,12 +158,17 @@ class Pipeline:
             external_id = session.get(TicketRecord, action.ticket_id).external_id
             action_id, helpdesk, route = action.id, action.helpdesk, Route.from_dict(action.route)
         adapter = self.helpdesks[helpdesk]
+        started = time.perf_counter()
         result = adapter.apply(external_id, route)
         with self.store.session() as session:
             action = session.get(WriteBack, action_id)
             action.state, action.result, action.dry_run, action.done_at = "done", result, adapter.dry_run, utcnow()
             action.attempts += 1
-            return self._advance(session, delivery_id, owner, ROUTED, DONE)
+            state = self._advance(session, delivery_id, owner, ROUTED, DONE)
+        log.info("written back", extra={"delivery_id": delivery_id, "helpdesk": helpdesk, "category": route.category,
+                                        "dry_run": adapter.dry_run})
+        pipeline_metrics.record_write_back(helpdesk, "route", adapter.dry_run, time.perf_counter() - started)
+        return state
 
     def _post_review(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
@@ -164,13 +179,18 @@ class Pipeline:
             prediction = _champion(session, delivery_id)
             message_id, already_posted = message.id, message.ts is not None
             maybe_posted, since = message.channel is not None, message.created_at
+        started = time.perf_counter()
         post = None if already_posted else self._find_or_post_review(
             message_id, maybe_posted, since, external_id, helpdesk, ticket, prediction_from_record(prediction))
         with self.store.session() as session:
             if post is not None:
                 message = session.get(ReviewMessage, message_id)
                 message.channel, message.ts = post.channel, post.ts
-            return self._advance(session, delivery_id, owner, REVIEW, DONE)
+            state = self._advance(session, delivery_id, owner, REVIEW, DONE)
+        outcome = "already_posted" if already_posted else ("posted" if post is not None and post.ts else "queued")
+        log.info("sent to review", extra={"delivery_id": delivery_id, "helpdesk": helpdesk, "outcome": outcome})
+        pipeline_metrics.record_review_post(outcome, time.perf_counter() - started)
+        return state
 
     def _find_or_post_review(self, message_id: int, maybe_posted: bool, since, external_id: str, helpdesk: str,
                              ticket: Ticket, prediction: Prediction):

@@ -18,6 +18,7 @@ from integrations.freshdesk import webhook as freshdesk_webhook
 from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge
 from integrations.zendesk import webhook as zendesk_webhook
 from store import inbox
+from telemetry.metrics import WEBHOOK_DELIVERIES
 
 log = logging.getLogger(__name__)
 ignored_log = logging.getLogger("triage.webhooks.ignored")
@@ -56,9 +57,11 @@ def receive(helpdesk: str):
         event = parse(_json(raw))
     except DeliveryRejected as exc:
         log.info("delivery rejected", extra={"helpdesk": helpdesk, "error": exc.code, "detail": exc.detail})
+        WEBHOOK_DELIVERIES.labels(helpdesk, exc.code).inc()
         return error_response(exc.status, exc.code, exc.detail)
     if isinstance(event, IgnoredEvent):
         ignored_log.info("ignored event", extra={"helpdesk": helpdesk, "event_type": event.event_type})
+        WEBHOOK_DELIVERIES.labels(helpdesk, "ignored").inc()
         return jsonify(ignored=event.event_type), 200
     with runtime.store.session() as session:
         delivery_id, new = inbox.record_delivery(session, event, request_id=g.get("request_id"))
@@ -66,6 +69,7 @@ def receive(helpdesk: str):
         _enqueue(runtime.queue, delivery_id)
     log.info("delivery accepted", extra={"helpdesk": helpdesk, "delivery_id": delivery_id, "duplicate": not new,
                                          "ticket_id": event.ticket_id})
+    WEBHOOK_DELIVERIES.labels(helpdesk, "accepted" if new else "duplicate").inc()
     return jsonify(status="accepted", delivery_id=delivery_id, duplicate=not new), 202
 
 

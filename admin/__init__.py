@@ -1,0 +1,1 @@
+"""The admin dashboard at `/admin`: charts, the review queue, failed deliveries, model versions, drift."""

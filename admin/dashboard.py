@@ -1,0 +1,44 @@
+"""Everything the dashboard page shows, gathered in one read of the store."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from admin import charts, tables
+from integrations.review_queue import open_reviews
+from telemetry.store_collector import current_model_version
+
+DAYS = 30
+
+
+def dashboard_data(runtime, days: int = DAYS) -> dict:
+    day_list = charts.days_back(days)
+    since = datetime.combine(datetime.fromisoformat(day_list[0]).date(), time.min, tzinfo=timezone.utc)
+    serving = current_model_version(runtime)
+    with runtime.store.session() as session:
+        return {
+            "days": days,
+            "volume": charts.volume_by_category(session, since, day_list),
+            "automation": charts.automation_rate(session, since, day_list),
+            "accuracy": charts.accuracy(session, since),
+            "reviews": open_reviews(session),
+            "failed": tables.failed_deliveries(session),
+            "models": tables.model_versions(session, _registry_versions(runtime), serving),
+            "serving": serving,
+            "drift": tables.drift(session),
+        }
+
+
+def _registry_versions(runtime) -> list[dict]:
+    from classifier.registry import ModelRegistry, RegistryError
+
+    settings = runtime.settings
+    try:
+        return ModelRegistry(settings.triage_model_dir, settings.triage_starter_model).versions()
+    except (RegistryError, OSError):
+        return []
+
+
+def chart_payload(data: dict) -> dict:
+    """The part of the data the browser draws (JSON-safe)."""
+    return {"volume": data["volume"], "automation": data["automation"], "accuracy": data["accuracy"]}
+

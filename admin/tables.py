@@ -1,0 +1,83 @@
+"""The dashboard's tables: failed deliveries, model versions with their metrics, and drift.
+
+Drift figures are written by the clock's drift check into a table of their own; this reads any mapped
+table whose name contains "drift", newest rows first, whatever its columns, and says plainly when there
+is none or it is empty.
+"""
+from __future__ import annotations
+
+from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy.orm import Session
+
+from store import models as store_models
+from store.models import Delivery, ModelVersion
+
+METRIC_KEYS = ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "coverage", "automation_rate")
+DRIFT_ROWS = 20
+
+
+def failed_deliveries(session: Session, limit: int = 200) -> list[dict]:
+    rows = session.scalars(select(Delivery).where(Delivery.state == "failed").order_by(Delivery.id).limit(limit))
+    return [{"id": d.id, "helpdesk": d.helpdesk, "key": d.idempotency_key, "step": d.failed_step or "received",
+             "attempts": d.attempts, "error": (d.last_error or "")[:300], "received_at": d.received_at,
+             "request_id": d.request_id} for d in rows]
+
+
+def model_versions(session: Session, registry_versions: list[dict], serving: str | None) -> list[dict]:
+    """The store's promotion history merged with the registry's artifacts, newest first."""
+    merged: dict[str, dict] = {}
+    for manifest in registry_versions:
+        merged[manifest["version"]] = {"version": manifest["version"], "status": manifest.get("status"),
+                                       "created": manifest.get("created"),
+                                       "metrics": pick_metrics(manifest.get("metrics") or {}),
+                                       "reason": manifest.get("error")}
+    for row in session.scalars(select(ModelVersion)):
+        entry = merged.setdefault(row.version, {"version": row.version, "metrics": {}})
+        entry["status"] = row.status if entry.get("status") in (None, "available", "previous") else entry["status"]
+        entry["created"] = entry.get("created") or row.created_at.isoformat(timespec="seconds")
+        entry["metrics"] = entry["metrics"] or pick_metrics(row.metrics or {})
+        entry["reason"] = row.reason or entry.get("reason")
+        entry["promoted_at"] = row.promoted_at
+    if serving and serving not in merged:  # the bundled starter model
+        merged[serving] = {"version": serving, "status": "current", "created": None, "metrics": {}, "reason": None}
+    for entry in merged.values():
+        entry["serving"] = entry["version"] == serving
+    return sorted(merged.values(), key=lambda e: str(e.get("created") or ""), reverse=True)
+
+
+def pick_metrics(metrics: dict) -> dict:
+    """The headline figures of a manifest's metrics (top level, or under a `test`/`holdout` key)."""
+    for nested in ("test", "holdout", "evaluation"):
+        if isinstance(metrics.get(nested), dict):
+            metrics = {**metrics[nested], **{k: v for k, v in metrics.items() if not isinstance(v, dict)}}
+    return {key: metrics[key] for key in METRIC_KEYS if isinstance(metrics.get(key), (int, float))}
+
+
+def drift(session: Session) -> dict:
+    """{"tables": [{"name", "columns", "rows"}]}, or {"message": why there is nothing to show}."""
+    tables = [mapper.class_ for mapper in store_models.Base.registry.mappers
+              if "drift" in mapper.class_.__tablename__]
+    if not tables:
+        return {"tables": [], "message": "No drift data: drift checks are not recorded in this store yet."}
+    found = []
+    for table in tables:
+        columns = [c.key for c in sa_inspect(table).column_attrs]
+        order = next((getattr(table, c) for c in ("created_at", "computed_at", "checked_at", "id") if c in columns),
+                     None)
+        query = select(table).limit(DRIFT_ROWS)
+        rows = session.scalars(query.order_by(order.desc()) if order is not None else query)
+        found.append({"name": table.__tablename__, "columns": columns,
+                      "rows": [[_cell(getattr(row, c)) for c in columns] for row in rows]})
+    if not any(t["rows"] for t in found):
+        return {"tables": found, "message": "No drift data yet: the drift check has not run."}
+    return {"tables": found, "message": None}
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        text = ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) if isinstance(value, dict) else \
+            ", ".join(_cell(v) for v in value)
+        return text[:200]
+    return "" if value is None else str(value)[:200]

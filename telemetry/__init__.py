@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, the store's gauges at scrape time, and request ids in log lines."""
