@@ -21,6 +21,7 @@ serve: setup
 	$(BIN)/triage serve
 
 test: setup
+	bash .ci/system-packages
 	bash .ci/services
 	$(BIN)/pytest -q -p no:randomly
 

@@ -1,0 +1,107 @@
+"""`/admin` over HTTP: off without a token, 401 and no data without the right one, login, data, retry."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from admin_seed import ADMIN_TOKEN, SECRET_SUBJECT
+from store.models import Delivery
+from webhook_app import app_settings
+
+BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def test_without_a_token_setting_the_admin_page_is_off(store, tmp_path):
+    from app import create_app
+
+    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models"), env_file=None)
+    for path in ("/admin", "/admin/static/vendor/chart.umd.min.js"):
+        response = app.test_client().get(path, headers=BEARER)
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "not_configured"
+    app.extensions["triage"].close()
+
+
+def test_no_or_wrong_token_gets_401_and_no_data(admin_app, seeded):
+    client = admin_app.test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {ADMIN_TOKEN}"}):
+        response = client.get("/admin", headers=headers)
+        assert response.status_code == 401
+        page = response.get_data(as_text=True)
+        assert SECRET_SUBJECT not in page and "broken one" not in page and "v-seeded" not in page
+        assert 'name="token"' in page  # the login form, nothing else
+    refused = client.post("/admin/login", data={"token": "wrong-token"})
+    assert refused.status_code == 401 and "Wrong token" in refused.get_data(as_text=True)
+    assert "triage_admin=" not in refused.headers.get("Set-Cookie", "")
+    assert client.post(f"/admin/deliveries/{seeded['failed_id']}/retry", headers={"Authorization": "Bearer nope"}) \
+        .status_code == 401
+
+
+def test_a_forged_cookie_is_refused(admin_app, seeded):
+    client = admin_app.test_client()
+    client.set_cookie("triage_admin", "ImFkbWluIg.forged.signature", path="/admin")
+    assert client.get("/admin").status_code == 401
+
+
+def test_bearer_shows_the_dashboard_with_the_stores_data(admin_app, seeded):
+    response = admin_app.test_client().get("/admin", headers=BEARER)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert SECRET_SUBJECT in page  # the review queue
+    assert "Unavailable: zendesk answered 503" in page and "req-failed" in page  # failed deliveries
+    assert "v-seeded" in page and "0.912" in page  # model versions with metrics
+    assert "No drift data" in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_login_sets_a_cookie_that_opens_the_page(admin_app, seeded):
+    client = admin_app.test_client()
+    response = client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and ADMIN_TOKEN not in cookie
+    assert client.get("/admin").status_code == 200
+    client.post("/admin/logout")
+    assert client.get("/admin").status_code == 401
+
+
+def test_retry_with_a_cookie_needs_the_forms_csrf_token(admin_app, seeded, store):
+    client = admin_app.test_client()
+    client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    failed_id = seeded["failed_id"]
+    assert client.post(f"/admin/deliveries/{failed_id}/retry", data={"csrf": "forged"}).status_code == 403
+    page = client.get("/admin").get_data(as_text=True)
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    response = client.post(f"/admin/deliveries/{failed_id}/retry", data={"csrf": csrf})
+    assert response.status_code == 303 and f"requeued={failed_id}" in response.headers["Location"]
+    with store.session() as session:
+        delivery = session.get(Delivery, failed_id)
+        assert (delivery.state, delivery.attempts, delivery.failed_step) == ("routed", 0, None)
+
+
+def test_retry_with_bearer_answers_json_and_refuses_a_delivery_that_is_not_failed(admin_app, seeded, store):
+    client = admin_app.test_client()
+    response = client.post(f"/admin/deliveries/{seeded['failed_id']}/retry", headers=BEARER)
+    assert response.get_json() == {"status": "requeued", "delivery_id": seeded["failed_id"]}
+    again = client.post(f"/admin/deliveries/{seeded['failed_id']}/retry", headers=BEARER)
+    assert again.status_code == 409 and again.get_json()["error"] == "not_failed"
+    with store.session() as session:
+        assert session.scalar(select(Delivery.state).where(Delivery.id == seeded["failed_id"])) == "routed"
+
+
+def test_chart_figures_come_from_the_store(admin_app, seeded):
+    from admin.dashboard import dashboard_data
+
+    data = dashboard_data(admin_app.extensions["triage"], days=7)
+    volume = data["volume"]["series"]
+    assert (sum(volume["REFUND"]), sum(volume["SHIPPING"]), sum(volume["BILLING"])) == (5, 3, 2)
+    assert data["automation"]["total"] == 10 and data["automation"]["overall"] == 0.7
+    by_category = {row["key"]: row for row in data["accuracy"]["category"]}
+    # REFUND: 3 auto uncorrected right, 1 auto corrected wrong, 1 review corrected wrong -> 3 of 5
+    assert (by_category["REFUND"]["judged"], by_category["REFUND"]["right"]) == (5, 3)
+    # SHIPPING: 2 auto right, 1 review confirmed right; BILLING: 1 auto right, the open review not judged
+    assert (by_category["SHIPPING"]["judged"], by_category["SHIPPING"]["right"]) == (3, 3)
+    assert (by_category["BILLING"]["judged"], by_category["BILLING"]["right"]) == (1, 1)
+    by_tier = {row["key"]: row for row in data["accuracy"]["tier"]}
+    assert (by_tier["gold"]["judged"], by_tier["gold"]["right"]) == (5, 4)
+    by_language = {row["key"]: row["rate"] for row in data["accuracy"]["language"]}
+    assert by_language["de"] == 0.5 and by_language["fr"] == 0.0
