@@ -47,8 +47,9 @@ def _runtime(**overrides):
     from app import configure_logging
     from webhooks.runtime import build_runtime
 
-    configure_logging()
-    return build_runtime(_settings(**overrides))
+    settings = _settings(**overrides)
+    configure_logging(settings=settings)  # JSON lines; the settings' secrets are redacted
+    return build_runtime(settings)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -67,6 +68,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     runtime = _runtime()
     runtime.models.get()
+    if runtime.settings.triage_metrics_port:  # a worker on its own machine: Prometheus scrapes it directly
+        from prometheus_client import start_http_server
+
+        from telemetry.exposition import process_registry
+
+        start_http_server(runtime.settings.triage_metrics_port, registry=process_registry())
     return run_worker(runtime)
 
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     triage_lease_seconds: float = Field(60.0, gt=0)  # a crashed worker's ticket is picked up after this
     triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    triage_metrics_port: int | None = Field(None, ge=1, le=65535)  # `triage worker` serves /metrics on this port
 
     slack_alert_channel: str | None = None
     slack_reviewers: CommaList = Field(default_factory=list)

@@ -9,7 +9,12 @@ processes and machines.
 """
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Histogram
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a worker may start before gunicorn made the folder
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # seconds from the webhook's arrival to done; auto-routes take well under a second, Slack posts a few
 DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
