@@ -12,7 +12,7 @@ from telemetry.log_context import RequestIdFilter, bind_request_id, unbind_reque
 from telemetry.redaction import SecretRedactor, secret_values
 from webhooks.runtime import Runtime, build_runtime
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}  # set by other handlers' formatters
 
 
 class JsonFormatter(logging.Formatter):

@@ -42,7 +42,7 @@ class SecretRedactor(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         for key, value in list(vars(record).items()):
-            if isinstance(value, str) and key not in ("msg", "message") and any(s in value for s in self.secrets):
+            if isinstance(value, str) and key != "msg" and any(s in value for s in self.secrets):
                 setattr(record, key, self._clean(value))
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
