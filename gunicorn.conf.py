@@ -1,6 +1,9 @@
 """gunicorn reads this file from the folder it starts in (the Procfile's `web`).
 
-Only the Prometheus multiprocess bookkeeping lives here; bind, workers and threads are on the command line.
+Bind, workers and threads are on the command line. Here: the model loaded at each worker's start when
+`TRIAGE_PRELOAD_MODEL` is true (after the fork: nothing of torch crosses it), and the Prometheus
+multiprocess bookkeeping.
+
 With `PROMETHEUS_MULTIPROC_DIR` set, each process keeps its metrics in files in that folder and
 `GET /metrics` adds them up. At start the folder is created and the files of processes that no longer
 run are removed (a counter then restarts from zero, which Prometheus' rate() expects); when a worker
@@ -37,3 +40,9 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    runtime = getattr(worker.wsgi, "extensions", {}).get("triage")
+    if runtime is not None and runtime.settings.triage_preload_model:
+        runtime.models.get()

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
     triage_metrics_port: int | None = Field(None, ge=1, le=65535)  # `triage worker` serves /metrics on this port
+    triage_preload_model: bool = False  # gunicorn workers load the model at start, not on the first /predict
 
     slack_alert_channel: str | None = None
     slack_reviewers: CommaList = Field(default_factory=list)
