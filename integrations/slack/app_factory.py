@@ -87,7 +87,7 @@ class ClickFlow:
         try:
             self.retrying.call("chat.update", lambda: client.chat_update(channel=channel, ts=ts, **message))
         except Exception as exc:
-            log.warning("could not update the review message", extra={"channel": channel, "ts": ts,
+            log.warning("could not update the review message", extra={"channel": channel, "message_ts": ts,
                                                                        "error": str(exc)})
 
     def _ephemeral(self, client: WebClient, channel: str, user: str, text: str) -> None:

@@ -42,7 +42,8 @@ class SlackReviewNotifier:
         message = review_message(external_id, helpdesk, ticket, prediction, self.settings)
         response = self.retrying.call("chat.postMessage",
                                       lambda: self.client.chat_postMessage(channel=self.channel, **message))
-        log.info("review posted", extra={"helpdesk": helpdesk, "ticket": external_id, "ts": response["ts"]})
+        log.info("review posted", extra={"helpdesk": helpdesk, "ticket": external_id,
+                                         "message_ts": response["ts"]})
         return ReviewPost(channel=response["channel"], ts=response["ts"])
 
     def find_review(self, external_id: str, helpdesk: str, since: datetime | None = None) -> ReviewPost | None:
