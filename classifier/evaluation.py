@@ -1,0 +1,100 @@
+"""Scores a model on labelled tickets: accuracy, F1, per-class table, ECE, coverage curve, conformal
+routing and latency. A label the model never saw counts as an error, never a crash."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from classifier.calibration import expected_calibration_error
+from classifier.model import TicketClassifier
+from classifier.ticket import Ticket
+
+THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+LATENCY_SAMPLE = 200
+BATCH_SIZE = 512
+
+
+def predict_field(model: TicketClassifier, tickets: list[Ticket], label: str | None):
+    """(predicted values, confidences, prediction sets or None) for the main label or a named field."""
+    values, confidences, sets = [], [], []
+    field = label if label in model.label_names[1:] else None
+    for start in range(0, len(tickets), BATCH_SIZE):
+        for prediction in model.predict_batch(tickets[start:start + BATCH_SIZE]):
+            if field:
+                values.append(prediction.fields[field].value)
+                confidences.append(prediction.fields[field].confidence)
+            else:
+                values.append(prediction.category)
+                confidences.append(prediction.confidence)
+                sets.append(prediction.prediction_set)
+    return np.array(values, dtype=object), np.array(confidences, dtype=float), (None if field else sets)
+
+
+def coverage_curve(confidence: np.ndarray, correct: np.ndarray) -> list[dict]:
+    curve = []
+    for threshold in THRESHOLDS:
+        routed = confidence >= threshold
+        curve.append({"threshold": threshold, "coverage": round(float(routed.mean()), 4),
+                      "accuracy": round(float(correct[routed].mean()), 4) if routed.any() else None})
+    return curve
+
+
+def conformal_summary(sets: list[list[str]], truth: np.ndarray, alpha: float) -> dict:
+    single = np.array([len(s) == 1 for s in sets])
+    covered = np.array([t in s for s, t in zip(sets, truth)])
+    routed_right = covered[single]
+    return {"alpha": alpha, "coverage": round(float(covered.mean()), 4),
+            "auto_routed": round(float(single.mean()), 4),
+            "error_among_auto_routed": round(float(1 - routed_right.mean()), 4) if single.any() else None,
+            "mean_set_size": round(float(np.mean([len(s) for s in sets])), 3)}
+
+
+def latency_ms(model: TicketClassifier, tickets: list[Ticket]) -> dict:
+    sample = tickets[:LATENCY_SAMPLE]
+    if not sample:
+        return {"p50": None, "p99": None}
+    model.predict(sample[0])  # warm
+    timings = []
+    for ticket in sample:
+        started = time.perf_counter()
+        model.predict(ticket)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"p50": round(float(np.percentile(timings, 50)), 2), "p99": round(float(np.percentile(timings, 99)), 2)}
+
+
+def evaluate(model: TicketClassifier, tickets: list[Ticket], truth: np.ndarray, label: str | None = None,
+             measure_latency: bool = True) -> dict:
+    truth = np.asarray(truth, dtype=object)
+    if len(tickets) == 0:
+        return {"n": 0, "accuracy": None, "macro_f1": None, "weighted_f1": None, "ece": None,
+                "per_class": {}, "coverage": [], "latency_ms": {"p50": None, "p99": None}}
+    predicted, confidence, sets = predict_field(model, tickets, label)
+    correct = predicted == truth
+    classes = sorted(set(truth.tolist()) | set(predicted.tolist()))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=classes, zero_division=0)
+    result = {
+        "n": int(len(truth)),
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro", labels=sorted(set(truth)), zero_division=0)), 4),
+        "weighted_f1": round(float(f1_score(truth, predicted, average="weighted", zero_division=0)), 4),
+        "ece": round(expected_calibration_error(confidence, correct), 4),
+        "per_class": {c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
+                          "support": int(s)} for c, p, r, f, s in zip(classes, precision, recall, f1, support)},
+        "coverage": coverage_curve(confidence, correct),
+        "latency_ms": latency_ms(model, tickets) if measure_latency else {"p50": None, "p99": None},
+        "unseen_labels": sorted(set(truth.tolist()) - set(model_classes(model, label))),
+    }
+    if sets is not None:
+        result["conformal"] = conformal_summary(sets, truth, model.label_models[0].alpha)
+    result["confusion"] = {"labels": classes, "matrix": confusion_matrix(truth, predicted, labels=classes).tolist()}
+    return result
+
+
+def model_classes(model: TicketClassifier, label: str | None) -> list[str]:
+    for label_model in model.label_models[1:]:
+        if label_model.name == label:
+            return label_model.classes
+    return model.labels

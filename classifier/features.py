@@ -1,0 +1,101 @@
+"""From tickets to the matrices the members read: cleaned text, TF-IDF, signals and embeddings.
+
+Fitted once per training run on the training texts only (no labels), shared by every label's models.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from classifier.embeddings import TextEncoder
+from classifier.signals import detect_language, sentiment, signal_vector
+from classifier.text import normalise
+from classifier.ticket import Ticket
+
+
+@dataclass
+class PreparedTickets:
+    """Per-ticket facts computed once: cleaned text, language, sentiment, engineered signals."""
+
+    texts: list[str]
+    languages: list[str]
+    sentiments: list[float]
+    signals: np.ndarray
+
+
+@dataclass
+class FeatureViews:
+    sparse: sp.csr_matrix  # word + char TF-IDF + signals scaled to [0, SIGNAL_WEIGHT] (linear members)
+    trees: sp.csr_matrix  # word TF-IDF + signals scaled to [0, 1] (chi2-selected inside tree members)
+    embedding: np.ndarray | None  # sentence embedding + standardised signals
+    words: sp.csr_matrix  # word TF-IDF alone, for explanations
+
+    def view(self, name: str):
+        return getattr(self, name)
+
+
+def prepare(tickets: list[Ticket], timezone: str) -> PreparedTickets:
+    texts, languages, moods, rows = [], [], [], []
+    for ticket in tickets:
+        text = normalise(ticket.text)
+        language = ticket.language or detect_language(text)
+        mood = sentiment(text)
+        texts.append(text)
+        languages.append(language)
+        moods.append(mood)
+        rows.append(signal_vector(text, language, mood, ticket.created_at, ticket.tier, timezone))
+    return PreparedTickets(texts, languages, moods, np.vstack(rows) if rows else np.zeros((0, 1)))
+
+
+SIGNAL_WEIGHT = 0.3  # signals beside unit-length TF-IDF rows: larger values stall liblinear's solver
+
+
+class TicketFeaturizer(BaseEstimator, TransformerMixin):
+    def __init__(self, timezone: str = "UTC", word_max_features: int = 200_000,
+                 char_max_features: int = 150_000, use_embeddings: bool = True,
+                 embedding_model: str | None = None):
+        self.timezone = timezone
+        self.word_max_features = word_max_features
+        self.char_max_features = char_max_features
+        self.use_embeddings = use_embeddings
+        self.embedding_model = embedding_model
+
+    def fit(self, prepared: PreparedTickets, embeddings: np.ndarray | None = None):
+        texts = prepared.texts
+        few = len(texts) < 200
+        self.words_ = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1 if few else 2,
+                                      max_features=self.word_max_features, dtype=np.float32)
+        self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                      min_df=1 if few else 3, max_features=self.char_max_features,
+                                      dtype=np.float32)
+        self.words_.fit(texts)
+        self.chars_.fit(texts)
+        self.standard_ = StandardScaler().fit(prepared.signals)
+        self.unit_ = MinMaxScaler(clip=True).fit(prepared.signals)
+        self.encoder_ = TextEncoder(self.embedding_model) if self.use_embeddings and self.embedding_model else None
+        return self
+
+    def encode(self, prepared: PreparedTickets) -> np.ndarray | None:
+        return self.encoder_.encode(prepared.texts) if self.encoder_ is not None else None
+
+    def transform(self, prepared: PreparedTickets, embeddings: np.ndarray | None = None,
+                  need_embedding: bool = True) -> FeatureViews:
+        words = self.words_.transform(prepared.texts)
+        chars = self.chars_.transform(prepared.texts)
+        standard = self.standard_.transform(prepared.signals).astype(np.float32)
+        unit = self.unit_.transform(prepared.signals).astype(np.float32)
+        sparse = sp.hstack([words, chars, sp.csr_matrix(unit * SIGNAL_WEIGHT)], format="csr")
+        trees = sp.hstack([words, sp.csr_matrix(unit)], format="csr")
+        embedding = None
+        if need_embedding and self.encoder_ is not None:
+            vectors = embeddings if embeddings is not None else self.encode(prepared)
+            embedding = np.hstack([vectors, standard])
+        return FeatureViews(sparse=sparse, trees=trees, embedding=embedding, words=words)
+
+    def term_names(self) -> np.ndarray:
+        return self.words_.get_feature_names_out()

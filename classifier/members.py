@@ -1,0 +1,116 @@
+"""The ensemble's candidate members: which estimator, on which view of the features.
+
+Views: `sparse` is word+char TF-IDF plus scaled signals (linear models, where the character n-grams
+carry the non-English tickets); `trees` is word TF-IDF plus raw signals, cut to the most class-related
+columns by chi2 inside each member (trees on a few hundred thousand sparse columns would blow the
+training budget); `embedding` is the sentence embedding plus scaled signals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.feature_selection import SelectKBest, chi2
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+
+class DenseLabels(BaseEstimator, ClassifierMixin):
+    """Fits `estimator` on the labels present (0..k-1, as XGBoost and friends require) and answers
+    scores for all `n_classes` labels, so folds that miss a tiny class still line up."""
+
+    def __init__(self, estimator=None, n_classes: int = 2):
+        self.estimator = estimator
+        self.n_classes = n_classes
+
+    def fit(self, X, y, sample_weight=None):
+        self.classes_ = np.unique(y)
+        local = np.searchsorted(self.classes_, y)
+        self.estimator_ = clone(self.estimator)
+        if len(self.classes_) == 1:
+            self.estimator_ = None
+            return self
+        self.estimator_.fit(X, local)
+        return self
+
+    def scores(self, X) -> np.ndarray:
+        """Class probabilities (or softmax of decision values), shape (n, n_classes)."""
+        full = np.zeros((X.shape[0], self.n_classes), dtype=np.float64)
+        if self.estimator_ is None:
+            full[:, self.classes_[0]] = 1.0
+            return full
+        if hasattr(self.estimator_, "predict_proba"):
+            part = self.estimator_.predict_proba(X)
+        else:
+            part = _softmax(np.asarray(self.estimator_.decision_function(X), dtype=np.float64))
+            if part.ndim == 1 or part.shape[1] == 1:
+                part = np.column_stack([1 - part.ravel(), part.ravel()])
+        full[:, self.classes_] = part
+        return full
+
+
+def _softmax(decision: np.ndarray) -> np.ndarray:
+    if decision.ndim == 1:
+        return 1.0 / (1.0 + np.exp(-decision))
+    shifted = np.exp(3.0 * (decision - decision.max(axis=1, keepdims=True)))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    name: str
+    view: str  # "sparse" | "trees" | "embedding"
+    build: Callable[[int, int], object]  # (seed, n_rows) -> unfitted estimator
+    cost: int = 1  # rough relative training cost, used to skip members on huge data
+
+
+def _select(n_rows: int) -> SelectKBest:
+    return SelectKBest(chi2, k=min(3000, max(200, n_rows // 8)))
+
+
+def _lgbm(seed: int, n_rows: int):
+    from lightgbm import LGBMClassifier
+
+    booster = LGBMClassifier(n_estimators=150, learning_rate=0.15, num_leaves=31, max_bin=31,
+                             colsample_bytree=0.5, subsample=0.8, subsample_freq=1, min_child_samples=5,
+                             random_state=seed, n_jobs=2, verbose=-1)
+    return make_pipeline(_select(n_rows), booster)
+
+
+def _xgb(seed: int, n_rows: int):
+    from xgboost import XGBClassifier
+
+    booster = XGBClassifier(n_estimators=120, learning_rate=0.2, max_depth=6, tree_method="hist", max_bin=32,
+                            colsample_bytree=0.5, subsample=0.8, random_state=seed, n_jobs=2, verbosity=0)
+    return make_pipeline(_select(n_rows), booster)
+
+
+def _forest(seed: int, n_rows: int):
+    forest = RandomForestClassifier(n_estimators=150, min_samples_leaf=2, max_features="sqrt",
+                                    random_state=seed, n_jobs=2)
+    return make_pipeline(_select(n_rows), forest)
+
+
+MEMBERS: tuple[MemberSpec, ...] = (
+    MemberSpec("linear_svm", "sparse", lambda seed, n: LinearSVC(C=0.3, random_state=seed)),
+    MemberSpec("logreg", "sparse", lambda seed, n: LogisticRegression(C=10.0, max_iter=300, tol=1e-3)),
+    MemberSpec("complement_nb", "trees", lambda seed, n: ComplementNB(alpha=0.3)),
+    MemberSpec("lightgbm", "trees", _lgbm, cost=4),
+    MemberSpec("xgboost", "trees", _xgb, cost=6),
+    MemberSpec("random_forest", "trees", _forest, cost=3),
+    MemberSpec("embedding_logreg", "embedding",
+               lambda seed, n: LogisticRegression(C=5.0, max_iter=500)),
+)
+MEMBER_NAMES = tuple(spec.name for spec in MEMBERS)
+
+
+def member_spec(name: str) -> MemberSpec:
+    for spec in MEMBERS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown member {name!r}; known: {', '.join(MEMBER_NAMES)}")

@@ -1,0 +1,73 @@
+"""`TicketClassifier`: the object the pipeline and web app call; no training code is imported here."""
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.features import TicketFeaturizer, prepare
+from classifier.label_model import LabelModel
+from classifier.prediction import FieldPrediction, Prediction
+from classifier.ticket import Ticket
+
+
+def as_ticket(value: object) -> Ticket:
+    """Accept a Ticket, or bare text (anything else becomes its string form)."""
+    if isinstance(value, Ticket):
+        return value
+    return Ticket(body="" if value is None else str(value))
+
+
+class TicketClassifier:
+    def __init__(self, featurizer: TicketFeaturizer, label_models: list[LabelModel], timezone: str = "UTC"):
+        self.featurizer = featurizer
+        self.label_models = label_models
+        self.timezone = timezone
+        self.version = "unversioned"
+        self.manifest: dict = {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["manifest"], state["version"] = {}, "unversioned"  # the manifest lives beside the file
+        return state
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.label_models[0].classes)
+
+    @property
+    def label_names(self) -> list[str]:
+        return [model.name for model in self.label_models]
+
+    def predict(self, ticket: Ticket) -> Prediction:
+        return self.predict_batch([ticket])[0]
+
+    def predict_batch(self, tickets: list[Ticket]) -> list[Prediction]:
+        tickets = [as_ticket(ticket) for ticket in tickets]
+        if not tickets:
+            return []
+        prepared = prepare(tickets, self.timezone)
+        need_embedding = any(model.needs_embedding for model in self.label_models)
+        views = self.featurizer.transform(prepared, need_embedding=need_embedding)
+        main, *others = self.label_models
+        probabilities = main.predict_proba(views)
+        sets = main.sets(probabilities)
+        other_probabilities = [model.predict_proba(views) for model in others]
+        predictions = []
+        for i in range(len(tickets)):
+            best = int(np.argmax(probabilities[i]))
+            fields = {}
+            for model, table in zip(others, other_probabilities):
+                top = int(np.argmax(table[i]))
+                fields[model.name] = FieldPrediction(
+                    value=model.classes[top], confidence=float(table[i, top]),
+                    probabilities={c: float(p) for c, p in zip(model.classes, table[i])})
+            predictions.append(Prediction(
+                category=main.classes[best],
+                confidence=float(probabilities[i, best]),
+                probabilities={c: float(p) for c, p in zip(main.classes, probabilities[i])},
+                explanation=main.explain(views.words[i], best),
+                model_version=self.version,
+                prediction_set=sets[i],
+                fields=fields,
+                derived={"language": prepared.languages[i], "sentiment": round(prepared.sentiments[i], 4)},
+            ))
+        return predictions

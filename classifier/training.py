@@ -1,0 +1,147 @@
+"""Fits a TicketClassifier: shared features, then per label out-of-fold members, selection, stacker,
+calibration and the conformal quantile. Progress goes to the `classifier.training` logger."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.svm import LinearSVC
+
+from classifier.calibration import (apply_temperature, conformal_quantile, expected_calibration_error, fit_temperature,
+                                    singleton_threshold)
+from classifier.embeddings import configured_model
+from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer, prepare
+from classifier.label_model import LabelModel, stack_inputs
+from classifier.members import MEMBERS, member_spec
+from classifier.model import TicketClassifier
+from classifier.stacking import held_out_stacker_logits, make_folds, new_stacker, out_of_fold, select_members, fit_member
+from classifier.ticket import Ticket
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_AUTO_MAX_ROWS = 12_000  # MiniLM encodes ~120 tickets/s on 2 cores: more would eat the budget
+PARALLEL_PREPARE_ROWS = 4_000
+
+
+@dataclass
+class TrainOptions:
+    seed: int = 42
+    alpha: float = 0.05  # conformal error rate
+    members: tuple[str, ...] | None = None  # None: every candidate
+    embeddings: str = "auto"  # auto | on | off
+    embedding_model: str | None = None  # None: settings / packaged default
+    n_folds: int | None = None  # None: 5 on small data, 3 on large
+    timezone: str = "UTC"
+    params: dict | None = None  # member name -> estimator parameters (from tuning)
+
+
+def prepare_all(tickets: list[Ticket], timezone: str) -> PreparedTickets:
+    if len(tickets) < PARALLEL_PREPARE_ROWS:
+        return prepare(tickets, timezone)
+    chunks = np.array_split(np.arange(len(tickets)), 8)
+    parts = Parallel(n_jobs=2)(delayed(prepare)([tickets[i] for i in chunk], timezone) for chunk in chunks)
+    return PreparedTickets(
+        texts=[t for part in parts for t in part.texts],
+        languages=[lang for part in parts for lang in part.languages],
+        sentiments=[s for part in parts for s in part.sentiments],
+        signals=np.vstack([part.signals for part in parts]),
+    )
+
+
+def _use_embeddings(options: TrainOptions, n_rows: int) -> bool:
+    if options.members is not None and "embedding_logreg" not in options.members:
+        return False
+    if options.embeddings == "auto":
+        return n_rows <= EMBEDDING_AUTO_MAX_ROWS
+    return options.embeddings == "on"
+
+
+def fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
+                   options: TrainOptions | None = None) -> tuple[TicketClassifier, dict]:
+    options = options or TrainOptions()
+    started = time.perf_counter()
+    prepared = prepare_all(tickets, options.timezone)
+    log.info("prepared %d tickets in %.1fs", len(tickets), time.perf_counter() - started)
+    embed = _use_embeddings(options, len(tickets))
+    model_name = (options.embedding_model or configured_model()) if embed else None
+    featurizer = TicketFeaturizer(options.timezone, use_embeddings=embed, embedding_model=model_name).fit(prepared)
+    views = featurizer.transform(prepared)
+    log.info("features ready in %.1fs (embeddings: %s)", time.perf_counter() - started, model_name or "off")
+    label_models, report = [], {"embedding_model": model_name, "labels": {}}
+    for name, values in labels.items():
+        label_model, label_report = fit_label(name, np.asarray(values), views, featurizer.term_names(), options)
+        label_models.append(label_model)
+        report["labels"][name] = label_report
+    report["train_seconds"] = round(time.perf_counter() - started, 1)
+    return TicketClassifier(featurizer, label_models, options.timezone), report
+
+
+def _build(name: str, options: TrainOptions, n_rows: int):
+    estimator = member_spec(name).build(options.seed, n_rows)
+    params = (options.params or {}).get(name)
+    return estimator.set_params(**params) if params else estimator
+
+
+def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, options: TrainOptions):
+    classes = sorted(set(values.tolist()))
+    y = np.searchsorted(classes, values)
+    n_classes, n_rows = len(classes), len(y)
+    folds = make_folds(y, options.n_folds or (5 if n_rows <= 10_000 else 3), options.seed)
+    candidates = [spec for spec in MEMBERS if options.members is None or spec.name in options.members]
+    oof, members_report = {}, {}
+    for spec in candidates:
+        if views.view(spec.view) is None:
+            continue
+        started = time.perf_counter()
+        oof[spec.name] = out_of_fold(_build(spec.name, options, n_rows), views.view(spec.view), y, n_classes, folds)
+        members_report[spec.name] = _scores(oof[spec.name], y, n_classes)
+        members_report[spec.name]["oof_seconds"] = round(time.perf_counter() - started, 1)
+        log.info("%s member %s: oof accuracy %.4f in %.1fs", name, spec.name,
+                 members_report[spec.name]["accuracy"], members_report[spec.name]["oof_seconds"])
+    chosen, steps = select_members(oof, y, n_classes, folds, options.seed)
+    log.info("%s: kept members %s", name, chosen)
+    chosen_oof = [oof[member] for member in chosen]
+    held_out = held_out_stacker_logits(chosen_oof, y, n_classes, folds, options.seed)
+    temperature = fit_temperature(held_out, y)
+    calibrated = apply_temperature(held_out, temperature)
+    quantile = conformal_quantile(calibrated, y, options.alpha)
+    floor = singleton_threshold(calibrated, y, quantile, options.alpha)
+    stacker = new_stacker(options.seed).fit(stack_inputs(chosen_oof), y)
+    fitted = {}
+    for member in chosen:
+        spec = member_spec(member)
+        fitted[member] = fit_member(_build(member, options, n_rows), views.view(spec.view), y, n_classes)
+    label_model = LabelModel(name, classes, fitted, {m: member_spec(m).view for m in chosen}, stacker,
+                             temperature, quantile, options.alpha, _term_weights(views, y, n_classes), term_names,
+                             singleton_floor=floor)
+    report = {"members": members_report, "selection": steps, "kept": chosen,
+              "stacked_oof": _scores(calibrated, y, n_classes), "temperature": round(temperature, 4),
+              "conformal_quantile": round(quantile, 4), "singleton_floor": round(floor, 4), "alpha": options.alpha}
+    return label_model, report
+
+
+def _term_weights(views: FeatureViews, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-class linear weights on word TF-IDF, for the fast per-ticket explanation."""
+    svm = LinearSVC(C=0.3).fit(views.words, y)
+    weights = np.zeros((n_classes, views.words.shape[1]), dtype=np.float32)
+    coef = svm.coef_.astype(np.float32)
+    if coef.shape[0] == 1:
+        coef = np.vstack([-coef[0], coef[0]])
+    weights[svm.classes_] = coef
+    return weights
+
+
+def _scores(probabilities: np.ndarray, y: np.ndarray, n_classes: int) -> dict:
+    predicted = probabilities.argmax(1)
+    clipped = np.clip(probabilities, 1e-9, 1)
+    clipped /= clipped.sum(axis=1, keepdims=True)
+    return {
+        "accuracy": round(float(accuracy_score(y, predicted)), 4),
+        "macro_f1": round(float(f1_score(y, predicted, average="macro")), 4),
+        "log_loss": round(float(log_loss(y, clipped, labels=np.arange(n_classes))), 4),
+        "ece": round(expected_calibration_error(probabilities.max(1), predicted == y), 4),
+    }
