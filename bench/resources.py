@@ -1,7 +1,7 @@
 """Memory and CPU of the `web` and `worker` processes, at rest and under the intake benchmark's load,
 with the full model loaded in every one of them.
 
-    python bench/resources.py [--db sqlite|postgresql] [--queue inbox|rq] [--rate 200] [--seconds 20]
+    python bench/resources.py [--db sqlite|postgresql] [--queue inbox|rq] [--rate 200] [--seconds 20] [--model DIR]
 
 `web` is gunicorn `app:app` (2 gthread workers, TRIAGE_PRELOAD_MODEL=true so each loads the model at start),
 `worker` is one `triage worker` (2 threads on the inbox, or RQ). Samples every 0.5 s with psutil: RSS of
@@ -70,6 +70,13 @@ def wait_for_models(processes: dict[str, subprocess.Popen], workdir: Path, timeo
     raise RuntimeError(f"the model did not load everywhere in {timeout} s; see {workdir}")
 
 
+def model_version(workdir: Path) -> str | None:
+    for line in (workdir / "worker.log").read_text(errors="replace").splitlines():
+        if '"model loaded"' in line:
+            return json.loads(line).get("model_version")
+    return None
+
+
 def processed(base: str) -> float:
     text = requests.get(f"{base}/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -84,6 +91,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rest-seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--model", type=Path, help="model artifact folder (default: the bundled starter model)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="triage-resources-"))
     database_url = scratch_database(args.db, workdir)
@@ -94,6 +102,8 @@ def main() -> None:
         redis.Redis.from_url(redis_url).flushdb()
     env = service_env(database_url, workdir, redis_url, TRIAGE_PRELOAD_MODEL="true",
                       PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"))
+    if args.model:
+        env["TRIAGE_STARTER_MODEL"] = str(args.model.resolve())
     subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env, check=True, cwd=REPO,
                    capture_output=True)
     port = free_port()
@@ -125,7 +135,8 @@ def main() -> None:
         stop(worker)
         stop(web)
     print(json.dumps({
-        "bench": "resources", "db": args.db, "queue": args.queue, "web_workers": 2, "worker_threads": 2,
+        "bench": "resources", "model": model_version(workdir), "db": args.db, "queue": args.queue,
+        "web_workers": 2, "worker_threads": 2,
         "rest": rest, "rest_rss_mb_per_process": rest_rss,
         "load": {"rate": args.rate, "seconds": args.seconds, **under_load, "webhook_ack": outcome,
                  "processed_during_load": int(done), "processed_per_second": round(done / elapsed, 1)},

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from store.models import (FAILED, DONE, Correction, Delivery, ModelVersion, PredictionRecord, ReviewMessage,
-                          TicketRecord)
+from store.models import DONE, FAILED, Correction, Delivery, ModelVersion, PredictionRecord, ReviewMessage, TicketRecord
 from store.types import utcnow
 
 ADMIN_TOKEN = "admin-test-token-7f3a9c"
