@@ -70,28 +70,28 @@ class MemberSpec:
 
 
 def _select(n_rows: int) -> SelectKBest:
-    return SelectKBest(chi2, k=min(3000, max(200, n_rows // 8)))
+    return SelectKBest(chi2, k=min(5000, max(200, n_rows // 6)))
 
 
 def _lgbm(seed: int, n_rows: int):
+    """One thread: LightGBM's OpenMP threads spin and crawl when another process holds a core."""
     from lightgbm import LGBMClassifier
 
-    booster = LGBMClassifier(n_estimators=150, learning_rate=0.15, num_leaves=31, max_bin=31,
-                             colsample_bytree=0.5, subsample=0.8, subsample_freq=1, min_child_samples=5,
-                             random_state=seed, n_jobs=2, verbose=-1)
+    booster = LGBMClassifier(n_estimators=120, learning_rate=0.2, num_leaves=15, max_bin=15,
+                             colsample_bytree=0.3, min_child_samples=10, random_state=seed, n_jobs=1, verbose=-1)
     return make_pipeline(_select(n_rows), booster)
 
 
 def _xgb(seed: int, n_rows: int):
     from xgboost import XGBClassifier
 
-    booster = XGBClassifier(n_estimators=120, learning_rate=0.2, max_depth=6, tree_method="hist", max_bin=32,
-                            colsample_bytree=0.5, subsample=0.8, random_state=seed, n_jobs=2, verbosity=0)
+    booster = XGBClassifier(n_estimators=150, learning_rate=0.25, max_depth=6, tree_method="hist", max_bin=16,
+                            colsample_bytree=0.3, random_state=seed, n_jobs=2, verbosity=0)
     return make_pipeline(_select(n_rows), booster)
 
 
 def _forest(seed: int, n_rows: int):
-    forest = RandomForestClassifier(n_estimators=150, min_samples_leaf=2, max_features="sqrt",
+    forest = RandomForestClassifier(n_estimators=120, min_samples_leaf=2, max_features="sqrt",
                                     random_state=seed, n_jobs=2)
     return make_pipeline(_select(n_rows), forest)
 
