@@ -55,7 +55,7 @@ def test_serve_receives_classifies_and_routes_on_the_embedded_defaults(tmp_path)
         assert state == "done"
         with engine.connect() as connection:
             assert connection.execute(select(PredictionRecord.category, PredictionRecord.decision)).one() == \
-                ("REFUND", "auto")
+                ("REFUNDS", "auto")
         engine.dispose()
     finally:
         process.send_signal(signal.SIGTERM)

@@ -34,11 +34,11 @@ def test_a_confident_ticket_is_classified_and_routed_with_its_tag(runtime):
     with runtime.store.session() as session:
         prediction = session.scalar(select(PredictionRecord))
         write_back = session.scalar(select(WriteBack))
-        assert prediction.category == "REFUND"
+        assert prediction.category == "REFUNDS"
         assert prediction.decision == AUTO and prediction.confidence >= prediction.threshold == 0.8
         assert write_back.state == "done" and write_back.dry_run
-        assert write_back.route["tags"] == ["triage_refund", "billing"]
-        assert write_back.result["would_write"]["category"] == "REFUND"
+        assert write_back.route["tags"] == ["triage_refunds", "billing"]
+        assert write_back.result["would_write"]["category"] == "REFUNDS"
         assert session.get(Delivery, delivery_id).finished_at is not None
 
 
