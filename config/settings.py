@@ -44,6 +44,26 @@ class Settings(BaseSettings):
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
     triage_metrics_port: int | None = Field(None, ge=1, le=65535)  # `triage worker` serves /metrics on this port
     triage_preload_model: bool = False  # gunicorn workers load the model at start, not on the first /predict
+    triage_model_poll_seconds: float = Field(5.0, gt=0)  # how often a process looks for a new current model
+
+    # learning from corrections (issue 6): the clock's schedules are 5-field cron expressions, UTC
+    triage_train_data: CommaList = Field(default_factory=list)  # base CSVs for retraining; empty: the store
+    triage_train_text: str = "text"  # their text column(s), comma-joined
+    triage_train_label: str = "label"
+    triage_correction_weight: int = Field(3, ge=1, le=100)  # a corrected ticket counts this many times
+    triage_retrain_cron: str = "0 3 * * 0"  # weekly, Sunday 03:00
+    triage_drift_cron: str = "30 2 * * *"  # daily
+    triage_purge_cron: str = "0 4 * * *"  # daily (only with TRIAGE_RETENTION_DAYS)
+    triage_alert_check_minutes: int = Field(5, ge=1)
+    triage_retry_failed_minutes: int = Field(60, ge=1)  # dead-lettered deliveries are retried this often ...
+    triage_retry_failed_hours: int = Field(24, ge=1)  # ... for this long after they arrived
+    triage_challenger: str | None = None  # a registry version that predicts beside the champion (shadow)
+    triage_canary_share: float = Field(0.0, ge=0.0, le=1.0)  # share of tickets the challenger acts on
+    triage_alert_min_accuracy: float = Field(0.85, ge=0.0, le=1.0)
+    triage_alert_max_psi: float = Field(0.2, gt=0)
+    triage_alert_max_low_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    triage_alert_max_p99_ms: float = Field(200.0, gt=0)
+    triage_alert_cooldown_minutes: int = Field(60, ge=1)
 
     slack_alert_channel: str | None = None
     slack_reviewers: CommaList = Field(default_factory=list)
@@ -63,7 +83,7 @@ class Settings(BaseSettings):
     freshdesk_webhook_secret: str | None = None
     freshdesk_api_url: str | None = None
 
-    @field_validator("triage_api_keys", "slack_reviewers", mode="before")
+    @field_validator("triage_api_keys", "slack_reviewers", "triage_train_data", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

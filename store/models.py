@@ -187,3 +187,32 @@ class BackfillCursor(Base):
     stored: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DriftCheck(Base):
+    """One figure of a drift check (the clock, daily): a PSI, a share or an accuracy, overall or per segment."""
+
+    __tablename__ = "drift_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(64))  # psi_category | psi_length | ... | low_confidence | accuracy
+    segment: Mapped[str] = mapped_column(String(255), default="all")  # all | category:X | language:X | tier:X | org:X
+    value: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+
+
+class AlertState(Base):
+    """One alert condition: whether it is firing, and when we last said so (cooldown, "resolved")."""
+
+    __tablename__ = "alert_states"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)  # e.g. accuracy, psi:category, dead_letters
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
