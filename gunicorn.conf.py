@@ -1,7 +1,7 @@
 """gunicorn reads this file from the folder it starts in (the Procfile's `web`).
 
-Bind, workers and threads are on the command line. Here: the model loaded at each worker's start when
-`TRIAGE_PRELOAD_MODEL` is true (after the fork: nothing of torch crosses it), and the Prometheus
+Bind, workers and threads are on the command line. Here: the model loaded (and warmed up with one
+prediction) at each worker's start when `TRIAGE_PRELOAD_MODEL` is true (after the fork: nothing of torch crosses it), and the Prometheus
 multiprocess bookkeeping.
 
 With `PROMETHEUS_MULTIPROC_DIR` set, each process keeps its metrics in files in that folder and
@@ -45,4 +45,7 @@ def child_exit(server, worker):
 def post_worker_init(worker):
     runtime = getattr(worker.wsgi, "extensions", {}).get("triage")
     if runtime is not None and runtime.settings.triage_preload_model:
-        runtime.models.get()
+        from classifier.ticket import Ticket
+
+        # one prediction loads what the model loads lazily (the sentence-embedding encoder)
+        runtime.models.get().predict(Ticket(subject="warm-up", body="loading the model"))

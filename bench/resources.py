@@ -3,8 +3,9 @@ with the full model loaded in every one of them.
 
     python bench/resources.py [--db sqlite|postgresql] [--queue inbox|rq] [--rate 200] [--seconds 20] [--model DIR]
 
-`web` is gunicorn `app:app` (2 gthread workers, TRIAGE_PRELOAD_MODEL=true so each loads the model at start),
-`worker` is one `triage worker` (2 threads on the inbox, or RQ). Samples every 0.5 s with psutil: RSS of
+`web` is gunicorn `app:app` (2 gthread workers, TRIAGE_PRELOAD_MODEL=true so each loads the model at start
+and makes one warm-up prediction), `worker` is one `triage worker` (2 threads on the inbox, or RQ), warmed
+up with one delivery before "rest" is measured. Samples every 0.5 s with psutil: RSS of
 each process tree (gunicorn's master + workers) and CPU% (100% = one core fully busy). The load is the
 intake benchmark's (`webhook_ack.py`): signed Zendesk deliveries at `--rate`/s from 16 connections.
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from _harness import REPO, free_port, open_loop, scratch_database, service_env, start, start_web, stop, summary
+from _harness import (REPO, delivery, free_port, open_loop, scratch_database, service_env, start, start_web, stop,
+                      summary)
 
 SAMPLE_SECONDS = 0.5
 
@@ -70,6 +72,16 @@ def wait_for_models(processes: dict[str, subprocess.Popen], workdir: Path, timeo
     raise RuntimeError(f"the model did not load everywhere in {timeout} s; see {workdir}")
 
 
+def warm_up_worker(base: str, timeout: float = 120) -> None:
+    body, headers = delivery(99_000_000, "warm-up")
+    assert requests.post(f"{base}/webhooks/zendesk", data=body, headers=headers, timeout=10).status_code == 202
+    deadline = time.monotonic() + timeout
+    while processed(base) < 1:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not process the warm-up delivery")
+        time.sleep(0.5)
+
+
 def model_version(workdir: Path) -> str | None:
     for line in (workdir / "worker.log").read_text(errors="replace").splitlines():
         if '"model loaded"' in line:
@@ -113,6 +125,7 @@ def main() -> None:
     processes = {"web": web, "worker": worker}
     try:
         wait_for_models(processes, workdir)
+        warm_up_worker(base)  # its first prediction loads what the model loads lazily (the encoder)
         time.sleep(5)  # let start-up settle
         rest = sample(processes, args.rest_seconds)
         rest_rss = per_process_rss(processes)
