@@ -20,6 +20,7 @@ from config.routing import RoutingConfig
 from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
 from integrations.errors import HelpdeskError, RateLimited
 from integrations.route import Route, build_route
+from learning.shadow import Challenger, predict_pair
 from store import inbox
 from store.database import Store
 from store.models import (CLASSIFIED, DONE, RECEIVED, REVIEW, ROUTED, Delivery, PredictionRecord, ReviewMessage,
@@ -48,8 +49,10 @@ class PipelineSettings:
 
 class Pipeline:
     def __init__(self, store: Store, models: ModelHolder, routing: RoutingConfig,
-                 helpdesks: dict[str, HelpdeskAdapter], notifier: ReviewNotifier, settings: PipelineSettings):
+                 helpdesks: dict[str, HelpdeskAdapter], notifier: ReviewNotifier, settings: PipelineSettings,
+                 challenger: Challenger | None = None):
         self.store, self.models, self.routing = store, models, routing
+        self.challenger = challenger  # shadow / canary (learning.shadow)
         self.helpdesks, self.notifier, self.settings = helpdesks, notifier, settings
         self._steps: dict[str, Callable[[int, str], str]] = {
             RECEIVED: self._classify, CLASSIFIED: self._decide, ROUTED: self._write_back, REVIEW: self._post_review,
@@ -107,7 +110,7 @@ class Pipeline:
         ticket = fetched or ticket
         model = self.models.get()
         started = time.perf_counter()
-        prediction = model.predict(ticket)
+        prediction, shadow = predict_pair(model, self.challenger, ticket, delivery_id)
         latency_ms = (time.perf_counter() - started) * 1000
         decision = decide(prediction, self.routing, self.settings.default_threshold)
         with self.store.session() as session:
@@ -115,15 +118,10 @@ class Pipeline:
                 record = session.get(TicketRecord, session.get(Delivery, delivery_id).ticket_id)
                 record.subject, record.body = fetched.subject, fetched.body
                 record.tags = list(fetched.tags) or record.tags
-            session.add(PredictionRecord(
-                delivery_id=delivery_id, ticket_id=record.id, model_version=prediction.model_version,
-                category=prediction.category, confidence=prediction.confidence,
-                probabilities=prediction.probabilities, explanation=list(prediction.explanation),
-                prediction_set=list(prediction.prediction_set),
-                fields={name: vars(field) for name, field in prediction.fields.items()},
-                derived=dict(prediction.derived), decision=decision.action, threshold=decision.threshold,
-                latency_ms=latency_ms,
-            ))
+            session.add(_prediction_record(delivery_id, record.id, prediction, decision, latency_ms))
+            if shadow is not None:  # recorded beside the acting one, never acted on
+                session.add(_prediction_record(delivery_id, record.id, shadow, decide(
+                    shadow, self.routing, self.settings.default_threshold), None, role="shadow"))
             self._advance(session, delivery_id, owner, RECEIVED, CLASSIFIED)
         log.info("classified", extra={"delivery_id": delivery_id, "category": prediction.category,
                                       "confidence": round(prediction.confidence, 4), "decision": decision.action,
@@ -206,6 +204,19 @@ class Pipeline:
             with self.store.session() as session:
                 session.get(ReviewMessage, message_id).channel = channel
         return self.notifier.post_review(external_id, helpdesk, ticket, prediction)
+
+
+def _prediction_record(delivery_id: int, ticket_id: int, prediction: Prediction, decision, latency_ms,
+                       role: str = "champion") -> PredictionRecord:
+    return PredictionRecord(
+        delivery_id=delivery_id, ticket_id=ticket_id, role=role, model_version=prediction.model_version,
+        category=prediction.category, confidence=prediction.confidence,
+        probabilities=prediction.probabilities, explanation=list(prediction.explanation),
+        prediction_set=list(prediction.prediction_set),
+        fields={name: vars(field) for name, field in prediction.fields.items()},
+        derived=dict(prediction.derived), decision=decision.action, threshold=decision.threshold,
+        latency_ms=latency_ms,
+    )
 
 
 def _champion(session, delivery_id: int) -> PredictionRecord:

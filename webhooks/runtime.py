@@ -10,6 +10,7 @@ from classifier.registry import ModelRegistry
 from config.routing import RoutingConfig, load_routing
 from config.settings import Settings
 from integrations.registry import build_helpdesks, build_notifier
+from learning.shadow import build_challenger
 from store.database import Store
 from webhooks.model_holder import ModelHolder
 from webhooks.pipeline import Pipeline, PipelineSettings
@@ -33,7 +34,7 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     store = Store(settings.database_url)
     registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
-    models = ModelHolder(registry)
+    models = ModelHolder(registry, poll_seconds=settings.triage_model_poll_seconds)
     routing = load_routing(settings.triage_routing_file)
     pipeline = Pipeline(
         store, models, routing, build_helpdesks(settings), build_notifier(settings),
@@ -44,6 +45,7 @@ def build_runtime(settings: Settings) -> Runtime:
             retry_max_seconds=settings.triage_retry_max_seconds,
             lease_seconds=settings.triage_lease_seconds,
         ),
+        build_challenger(settings, registry),
     )
     if settings.redis_url:
         queue = RedisQueue(settings.redis_url)

@@ -1,0 +1,107 @@
+"""One retrain: base data plus corrections -> candidate -> scored beside the champion -> promoted or rejected.
+
+Runs in the clock process only (it imports the training code). The candidate is always kept in the
+registry, with its metrics, the champion's on the same tickets, and the promotion decision and reason in
+its manifest; the store's `model_versions` mirrors the outcome.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifier.artifact import ArtifactError, save_model
+from classifier.evaluation import evaluate
+from classifier.registry import ModelRegistry, RegistryError
+from classifier.train_command import data_fingerprint
+from classifier.training import TrainOptions, fit_classifier
+from learning import training_set
+from learning.promotion import auto_routed_accuracy, decide, record_version
+from learning.training_set import Example, TrainingSet
+from store.database import Store
+
+log = logging.getLogger(__name__)
+LABEL = "category"
+
+
+class RetrainError(Exception):
+    """Nothing to train on, or nothing to judge a candidate on."""
+
+
+@dataclass
+class RetrainResult:
+    version: str
+    promoted: bool
+    reason: str
+    metrics: dict
+    seconds: float
+
+
+def load_examples(settings, store: Store) -> tuple[list[Example], list[Example], str]:
+    """(base, corrections, where the base came from)."""
+    with store.session() as session:
+        corrected = training_set.corrections(session)
+        if settings.triage_train_data:
+            base = training_set.base_from_csv(settings.triage_train_data, settings.triage_train_text,
+                                              settings.triage_train_label)
+            return base, corrected, "csv"
+        return training_set.base_from_store(session), corrected, "store"
+
+
+def score(model, examples: list[Example], threshold: float) -> dict:
+    tickets, truth = [e.ticket for e in examples], np.array([e.label for e in examples], dtype=object)
+    result = evaluate(model, tickets, truth, measure_latency=False)
+    return {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
+            "recall_per_category": {c: row["recall"] for c, row in result["per_class"].items() if row["support"]},
+            "auto_routed": auto_routed_accuracy(model, tickets, truth, threshold)}
+
+
+def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptions | None = None,
+            base: list[Example] | None = None) -> RetrainResult:
+    """Train, judge and keep a candidate; promote it when the rule allows. `base` overrides the configured data."""
+    started = time.perf_counter()
+    loaded_base, corrected, source = load_examples(settings, store)
+    base = loaded_base if base is None else base
+    data = training_set.build(base, corrected, settings.triage_correction_weight)
+    if len({e.label for e in data.train}) < 2:
+        raise RetrainError(f"need at least two categories to train on, have {len(data.train)} rows")
+    if not data.evaluation:
+        raise RetrainError("no holdout tickets and no recent corrections to judge a candidate on")
+    rows = data.weighted_train()
+    log.info("retraining", extra=data.summary())
+    model, report = fit_classifier([e.ticket for e in rows], {LABEL: np.array([e.label for e in rows], dtype=object)},
+                                   options or TrainOptions(timezone=settings.triage_timezone))
+    threshold = settings.triage_confidence_threshold
+    metrics = {"evaluation": score(model, data.evaluation, threshold), "holdout": score(model, data.holdout, threshold),
+               "recent_corrections": score(model, data.recent, threshold),
+               "training": {"train_seconds": report["train_seconds"],
+                            "kept": {name: r["kept"] for name, r in report["labels"].items()}}}
+    champion = _champion_scores(registry, data, threshold)
+    metrics["champion"] = champion
+    decision = decide(metrics["evaluation"], champion["evaluation"] if champion else None)
+    folder = registry.new_version_dir()
+    save_model(model, folder, version=folder.name, metrics=metrics,
+               data_fingerprint=data_fingerprint([e.ticket.text for e in rows],
+                                                 {LABEL: np.array([e.label for e in rows], dtype=object)}),
+               extra={"data": {"source": source, **data.summary()},
+                      "outcome": "promoted" if decision.promote else "rejected", "reason": decision.reason})
+    if decision.promote:
+        registry.promote(folder.name)
+    record_version(store, folder.name, str(folder), "current" if decision.promote else "rejected",
+                   metrics, decision.reason)
+    seconds = round(time.perf_counter() - started, 1)
+    log.info("retrain finished", extra={"version": folder.name, "promoted": decision.promote,
+                                        "reason": decision.reason, "seconds": seconds})
+    return RetrainResult(folder.name, decision.promote, decision.reason, metrics, seconds)
+
+
+def _champion_scores(registry: ModelRegistry, data: TrainingSet, threshold: float) -> dict | None:
+    try:
+        champion = registry.load_current()
+    except (RegistryError, ArtifactError) as exc:
+        log.warning("no champion to compare with", extra={"error": str(exc)})
+        return None
+    return {"version": champion.version, "evaluation": score(champion, data.evaluation, threshold),
+            "recent_corrections": score(champion, data.recent, threshold)}
