@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from admin import charts, tables
+from admin.drift import drift_panel
 from integrations.review_queue import open_reviews
 from telemetry.store_collector import current_model_version
 
@@ -24,21 +25,28 @@ def dashboard_data(runtime, days: int = DAYS) -> dict:
             "failed": tables.failed_deliveries(session),
             "models": tables.model_versions(session, _registry_versions(runtime), serving),
             "serving": serving,
-            "drift": tables.drift(session),
+            "drift": drift_panel(session, since) or tables.drift(session),
         }
 
 
 def _registry_versions(runtime) -> list[dict]:
+    """The registry's artifacts, and the bundled starter model while no registry version is current."""
+    from classifier.artifact import ArtifactError, read_manifest
     from classifier.registry import ModelRegistry, RegistryError
 
     settings = runtime.settings
+    registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
     try:
-        return ModelRegistry(settings.triage_model_dir, settings.triage_starter_model).versions()
-    except (RegistryError, OSError):
+        found = registry.versions()
+        if registry.current_version() is None and registry.starter and registry.starter.is_dir():
+            found.append({**read_manifest(registry.starter), "status": "current (bundled starter)"})
+        return found
+    except (ArtifactError, RegistryError, OSError):
         return []
 
 
 def chart_payload(data: dict) -> dict:
     """The part of the data the browser draws (JSON-safe)."""
-    return {"volume": data["volume"], "automation": data["automation"], "accuracy": data["accuracy"]}
+    return {"volume": data["volume"], "automation": data["automation"], "accuracy": data["accuracy"],
+            "drift": data["drift"].get("history") or {"labels": [], "series": {}}}
 

@@ -1,6 +1,6 @@
-"""The dashboard's tables: failed deliveries, model versions with their metrics, and drift.
+"""The dashboard's tables: failed deliveries, model versions with their metrics, and any drift table.
 
-Drift figures are written by the clock's drift check into a table of their own; this reads any mapped
+`drift` is the fallback when `admin.drift` does not know the store's drift table: it reads any mapped
 table whose name contains "drift", newest rows first, whatever its columns, and says plainly when there
 is none or it is empty.
 """
@@ -46,11 +46,14 @@ def model_versions(session: Session, registry_versions: list[dict], serving: str
 
 
 def pick_metrics(metrics: dict) -> dict:
-    """The headline figures of a manifest's metrics (top level, or under a `test`/`holdout` key)."""
-    for nested in ("test", "holdout", "evaluation"):
-        if isinstance(metrics.get(nested), dict):
-            metrics = {**metrics[nested], **{k: v for k, v in metrics.items() if not isinstance(v, dict)}}
-    return {key: metrics[key] for key in METRIC_KEYS if isinstance(metrics.get(key), (int, float))}
+    """The headline figures of a manifest's metrics: top level, or under a key starting with `holdout`,
+    `test` or `evaluation` (e.g. the starter's `holdout_20pct_before_refit`)."""
+    flat = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+    for key, nested in metrics.items():
+        if isinstance(nested, dict) and key.startswith(("holdout", "test", "evaluation")):
+            flat = {**nested, **flat}
+            break
+    return {key: flat[key] for key in METRIC_KEYS if isinstance(flat.get(key), (int, float))}
 
 
 def drift(session: Session) -> dict:

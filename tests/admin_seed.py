@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from store.models import DONE, FAILED, Correction, Delivery, ModelVersion, PredictionRecord, ReviewMessage, TicketRecord
+from store.models import (DONE, FAILED, AlertState, Correction, Delivery, DriftCheck, ModelVersion, PredictionRecord,
+                          ReviewMessage, TicketRecord)
 from store.types import utcnow
 
 ADMIN_TOKEN = "admin-test-token-7f3a9c"
+DRIFT_ALERT = "category mix shifted: PSI 0.31 over 0.2"
 SECRET_SUBJECT = "Seeded subject that only an authorised admin may see"
 # (days ago, category, decision, language, tier, corrected to)
 PREDICTIONS = [
@@ -49,6 +51,15 @@ def seed(store) -> dict:
                           event_type="ticket.created", ticket_id=failed_ticket.id, state=FAILED, failed_step="routed",
                           attempts=5, last_error="Unavailable: zendesk answered 503", request_id="req-failed")
         session.add(failed)
+        for ago, psi in ((3, 0.04), (2, 0.09), (1, 0.31)):  # a daily drift check, shifting on the last day
+            when = now - timedelta(days=ago)
+            session.add(DriftCheck(checked_at=when, model_version="v-seeded", metric="psi_category", value=psi, n=400))
+            session.add(DriftCheck(checked_at=when, model_version="v-seeded", metric="psi_length", value=psi / 3,
+                                   n=400))
+        session.add(DriftCheck(checked_at=now - timedelta(days=1), model_version="v-seeded", metric="accuracy",
+                               segment="language:de", value=0.5, n=2))
+        session.add(AlertState(key="psi:category", active=True, value=0.31, message=DRIFT_ALERT,
+                               first_seen_at=now - timedelta(days=1)))
         session.add(ModelVersion(version="v-seeded", path="models/versions/v-seeded", status="current",
                                  metrics={"accuracy": 0.912, "macro_f1": 0.874, "ece": 0.031, "n": 1200},
                                  promoted_at=now))

@@ -42,5 +42,17 @@
     });
   }
   ["category", "language", "tier"].forEach(function (name) { charts["accuracy-" + name] = accuracyChart(name); });
+  var driftCanvas = document.getElementById("drift-chart");
+  if (driftCanvas) {
+    charts.drift = new Chart(driftCanvas, {
+      type: "line",
+      data: { labels: data.drift.labels,
+              datasets: Object.keys(data.drift.series).map(function (metric, i) {
+                return { label: metric, data: data.drift.series[metric], borderColor: palette[i % palette.length],
+                         backgroundColor: palette[i % palette.length], spanGaps: true };
+              }) },
+      options: { responsive: true, scales: { y: { beginAtZero: true } } }
+    });
+  }
   window.triageCharts = charts;  // for tests and the console
 })();

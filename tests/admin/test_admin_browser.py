@@ -45,12 +45,15 @@ def test_log_in_see_charts_and_retry_a_failed_delivery(admin_app, seeded, store,
         tiers = page.evaluate("() => Chart.getChart('accuracy-tier-chart').data.labels")
         assert tiers == ["free", "gold"]
         for canvas in ("volume-chart", "automation-chart", "accuracy-category-chart", "accuracy-language-chart",
-                       "accuracy-tier-chart"):
+                       "accuracy-tier-chart", "drift-chart"):
             assert page.evaluate(NON_BLANK_PIXELS, canvas) > 500, f"{canvas} was not drawn"
         assert page.inner_text("#automation-overall") == "70%"
         assert SECRET_SUBJECT in page.inner_text("#reviews")
         assert "v-seeded" in page.inner_text("#models")
-        assert "No drift data" in page.inner_text("#drift")
+        drift = page.evaluate("""() => Object.fromEntries(Chart.getChart('drift-chart').data.datasets
+                                   .map(d => [d.label, d.data]))""")
+        assert drift == {"psi_category": [0.04, 0.09, 0.31], "psi_length": [0.04 / 3, 0.03, 0.31 / 3]}
+        assert "category mix shifted" in page.inner_text("#drift-alerts")
         screenshot(page, f"admin-dashboard-{name}")
 
         failed_id = seeded["failed_id"]

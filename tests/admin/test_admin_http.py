@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from admin_seed import ADMIN_TOKEN, SECRET_SUBJECT
+from admin_seed import ADMIN_TOKEN, DRIFT_ALERT, SECRET_SUBJECT
 from store.models import Delivery
 from webhook_app import app_settings
 
@@ -49,7 +49,10 @@ def test_bearer_shows_the_dashboard_with_the_stores_data(admin_app, seeded):
     assert SECRET_SUBJECT in page  # the review queue
     assert "Unavailable: zendesk answered 503" in page and "req-failed" in page  # failed deliveries
     assert "v-seeded" in page and "0.912" in page  # model versions with metrics
-    assert "No drift data" in page
+    assert "current (bundled starter)" in page  # no registry version is current: the starter serves
+    drift = page.split('id="drift"', 1)[1]
+    assert DRIFT_ALERT in drift and "psi_category" in drift and "0.310" in drift and "language:de" in drift
+    assert "0.040" not in drift  # the table shows the latest check; older ones are in the chart
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -105,3 +108,17 @@ def test_chart_figures_come_from_the_store(admin_app, seeded):
     assert (by_tier["gold"]["judged"], by_tier["gold"]["right"]) == (5, 4)
     by_language = {row["key"]: row["rate"] for row in data["accuracy"]["language"]}
     assert by_language["de"] == 0.5 and by_language["fr"] == 0.0
+
+
+def test_the_drift_panel_says_plainly_when_no_check_has_run(admin_app):
+    page = admin_app.test_client().get("/admin", headers=BEARER).get_data(as_text=True)
+    assert "No drift data yet: the drift check has not run." in page
+
+
+def test_model_metrics_are_read_from_a_manifests_holdout_figures():
+    from admin.tables import pick_metrics
+
+    manifest = {"holdout_20pct_before_refit": {"n": 5901, "accuracy": 0.99, "macro_f1": 0.98, "conformal": {}},
+                "training": {"train_seconds": 309.2}}
+    assert pick_metrics(manifest) == {"n": 5901, "accuracy": 0.99, "macro_f1": 0.98}
+    assert pick_metrics({"accuracy": 0.9, "ece": 0.02}) == {"accuracy": 0.9, "ece": 0.02}

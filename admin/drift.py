@@ -1,0 +1,61 @@
+"""The drift panel: the latest figure of each drift check (metric x segment), PSI history, active alerts.
+
+Reads `drift_checks` (written daily by the clock's drift check) and `alert_states`. Without those tables
+(an older store) it falls back to `tables.drift`, and with no rows it says plainly that none are recorded.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store import models as store_models
+
+LATEST_WINDOW = timedelta(hours=6)  # one drift run writes its rows within this
+HISTORY_METRIC_PREFIX = "psi"
+
+
+def drift_panel(session: Session, since: datetime) -> dict | None:
+    """None when the store has no `drift_checks` table (the caller shows the generic reader instead)."""
+    check = getattr(store_models, "DriftCheck", None)
+    if check is None:
+        return None
+    latest = session.scalar(select(func.max(check.checked_at)))
+    panel = {"tables": [], "latest": [], "checked_at": latest, "history": {"labels": [], "series": {}},
+             "alerts": _active_alerts(session), "message": None}
+    if latest is None:
+        panel["message"] = "No drift data yet: the drift check has not run."
+        return panel
+    rows = session.scalars(select(check).where(check.checked_at >= latest - LATEST_WINDOW)
+                           .order_by(check.metric, check.segment, check.checked_at)).all()
+    newest: dict[tuple[str, str], object] = {}
+    for row in rows:
+        newest[(row.metric, row.segment)] = row  # later rows win
+    panel["latest"] = [{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n,
+                        "model_version": r.model_version, "checked_at": r.checked_at} for r in newest.values()]
+    panel["history"] = _history(session, check, since)
+    return panel
+
+
+def _history(session: Session, check, since: datetime) -> dict:
+    """Overall PSI figures per check day: {"labels": [day...], "series": {metric: [value or None]}}."""
+    rows = session.execute(
+        select(check.checked_at, check.metric, check.value)
+        .where(check.checked_at >= since, check.segment == "all", check.metric.like(f"{HISTORY_METRIC_PREFIX}%"))
+        .order_by(check.checked_at)
+    ).all()
+    days = sorted({when.date().isoformat() for when, _, _ in rows})
+    index = {day: i for i, day in enumerate(days)}
+    series: dict[str, list] = {}
+    for when, metric, value in rows:
+        series.setdefault(metric, [None] * len(days))[index[when.date().isoformat()]] = value
+    return {"labels": days, "series": series}
+
+
+def _active_alerts(session: Session) -> list[dict]:
+    alert = getattr(store_models, "AlertState", None)
+    if alert is None:
+        return []
+    return [{"key": a.key, "value": a.value, "message": a.message, "since": a.first_seen_at}
+            for a in session.scalars(select(alert).where(alert.active.is_(True)).order_by(alert.key))]
