@@ -18,6 +18,7 @@ from classifier.registry import ModelRegistry, RegistryError
 from classifier.train_command import data_fingerprint
 from classifier.training import TrainOptions, fit_classifier
 from learning import training_set
+from learning.drift import reference_profile
 from learning.promotion import auto_routed_accuracy, decide, record_version
 from learning.training_set import Example, TrainingSet
 from store.database import Store
@@ -86,6 +87,7 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
                data_fingerprint=data_fingerprint([e.ticket.text for e in rows],
                                                  {LABEL: np.array([e.label for e in rows], dtype=object)}),
                extra={"data": {"source": source, **data.summary()},
+                      "drift_reference": reference_profile(model, [e.ticket for e in data.train]),
                       "outcome": "promoted" if decision.promote else "rejected", "reason": decision.reason})
     if decision.promote:
         registry.promote(folder.name)

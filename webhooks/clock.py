@@ -1,10 +1,13 @@
-"""The clock: periodic jobs run by exactly one process (`triage clock`, or inside `triage serve`)."""
+"""The clock: periodic jobs run by exactly one process (`triage clock`, or inside `triage serve`).
+
+The sweeps live in memory; the learning jobs (`learning.jobs`) in a persistent job store in the database."""
 from __future__ import annotations
 
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from learning.jobs import add_learning_jobs
 from webhooks.corrections import sweep_corrections
 from webhooks.queue import sweep
 
@@ -18,6 +21,7 @@ def build_scheduler(runtime) -> BackgroundScheduler:
                       max_instances=1, coalesce=True, replace_existing=True)
     scheduler.add_job(sweep_corrections, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="corrections",
                       max_instances=1, coalesce=True, replace_existing=True)
+    add_learning_jobs(scheduler, runtime)  # retrain, drift, alerts, retry of failed deliveries, purge
     return scheduler
 
 

@@ -1,0 +1,116 @@
+"""Drift: population stability index (PSI) of what the model sees and says now against its training
+reference, the share of low-confidence tickets, and accuracy measured from corrections per segment.
+
+PSI = sum((a - e) * ln(a / e)) over the buckets of two distributions (shares, smoothed so an empty
+bucket is not infinite). Rule of thumb: < 0.1 stable, 0.1-0.2 moderate, > 0.2 a real shift.
+The reference is written into the model's manifest at retraining (`reference_profile`); a model without
+one (the starter) is compared with the window before the current one instead.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+
+from store.models import DriftCheck
+from learning import live_window
+
+WINDOW_DAYS = 7
+LENGTH_EDGES = (50, 100, 200, 400, 800, 1600)
+TOP_TERMS = 30
+EPSILON = 1e-4
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_STOP = frozenset("the and for you your with this that have are was not but can our from please thanks thank "
+                  "hello dear regards would could will has had been any all who what when how".split())
+
+
+def psi(expected: dict[str, float], actual: dict[str, float]) -> float:
+    total = 0.0
+    for bucket in set(expected) | set(actual):
+        e, a = max(expected.get(bucket, 0.0), EPSILON), max(actual.get(bucket, 0.0), EPSILON)
+        total += (a - e) * math.log(a / e)
+    return round(total, 4)
+
+
+def shares(values) -> dict[str, float]:
+    counts = Counter(values)
+    n = sum(counts.values())
+    return {str(key): count / n for key, count in counts.items()} if n else {}
+
+
+def length_bucket(text: str) -> str:
+    for edge in LENGTH_EDGES:
+        if len(text) < edge:
+            return f"<{edge}"
+    return f">={LENGTH_EDGES[-1]}"
+
+
+def words(text: str) -> set[str]:
+    return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
+
+
+def term_shares(texts: list[str], terms: list[str] | None = None) -> dict[str, float]:
+    """Share of term occurrences among `terms` (the reference's top terms) plus an `(other)` bucket."""
+    counts = Counter(w for text in texts for w in words(text))
+    if terms is None:
+        terms = [term for term, _ in counts.most_common(TOP_TERMS)]
+    total = sum(counts.values())
+    if not total:
+        return {}
+    result = {term: counts.get(term, 0) / total for term in terms}
+    result["(other)"] = max(0.0, 1.0 - sum(result.values()))
+    return result
+
+
+def profile(categories: list[str], languages: list[str | None], texts: list[str],
+            terms: list[str] | None = None) -> dict:
+    return {"category": shares(categories), "language": shares(lang or "unknown" for lang in languages),
+            "length": shares(length_bucket(t) for t in texts), "terms": term_shares(texts, terms), "n": len(categories)}
+
+
+def reference_profile(model, tickets, limit: int = 2_000) -> dict:
+    """The training reference: the model's own predictions on (a sample of) its training tickets."""
+    sample = tickets[:: max(1, len(tickets) // limit)][:limit]
+    predictions = model.predict_batch(sample)
+    return profile([p.category for p in predictions], [p.derived.get("language") for p in predictions],
+                   [t.text for t in sample])
+
+
+def check(session, reference: dict | None, model_version: str | None, now: datetime) -> list[DriftCheck]:
+    """Compute this window's figures, add them to the session as `drift_checks` rows and return them."""
+    since = now - timedelta(days=WINDOW_DAYS)
+    rows = live_window.window(session, since, now)
+    base = "training reference"
+    if not reference or not reference.get("n"):
+        earlier = live_window.window(session, since - timedelta(days=WINDOW_DAYS), since)
+        reference, base = _profile_of(earlier, None), "previous window"
+    terms = [t for t in (reference.get("terms") or {}) if t != "(other)"] or None
+    current = _profile_of(rows, terms)
+    checks = []
+    if rows and reference.get("n"):
+        for name in ("category", "length", "language", "terms"):
+            checks.append(DriftCheck(metric=f"psi_{name}", value=psi(reference[name], current[name]), n=len(rows),
+                                     detail={"against": base, "reference": _top(reference[name]),
+                                             "current": _top(current[name])}))
+    share, n = live_window.low_confidence_share(rows)
+    checks.append(DriftCheck(metric="low_confidence", value=share, n=n, detail={}))
+    for segment, (accuracy, judged) in sorted(live_window.measured_accuracy(rows).items()):
+        checks.append(DriftCheck(metric="accuracy", segment=segment, value=accuracy, n=judged,
+                                 detail={"window_days": WINDOW_DAYS}))
+    for row in checks:
+        row.checked_at, row.model_version = now, model_version
+        row.segment = row.segment or "all"
+        session.add(row)
+    return checks
+
+
+def _profile_of(rows, terms) -> dict:
+    texts = [row.text for row in rows if row.text]
+    result = profile([row.category for row in rows], [row.language for row in rows], texts, terms)
+    result["length"] = shares(length_bucket(t) for t in texts)
+    return result
+
+
+def _top(distribution: dict[str, float], k: int = 8) -> dict[str, float]:
+    return {key: round(value, 3) for key, value in sorted(distribution.items(), key=lambda kv: -kv[1])[:k]}
