@@ -6,7 +6,7 @@ import numpy as np
 from classifier.calibration import apply_temperature, prediction_sets
 from classifier.features import FeatureViews
 
-LOG_FLOOR = 1e-6
+LOG_FLOOR = 1e-4  # log-probabilities below this carry no signal and slow the stacker's solver
 
 
 def stack_inputs(member_scores: list[np.ndarray]) -> np.ndarray:

@@ -1,12 +1,20 @@
 """`TicketClassifier`: the object the pipeline and web app call; no training code is imported here."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from classifier.features import TicketFeaturizer, prepare
 from classifier.label_model import LabelModel
 from classifier.prediction import FieldPrediction, Prediction
 from classifier.ticket import Ticket
+
+
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def as_ticket(value: object) -> Ticket:
@@ -44,6 +52,10 @@ class TicketClassifier:
         tickets = [as_ticket(ticket) for ticket in tickets]
         if not tickets:
             return []
+        with _threadpools().limit(limits=1, user_api="blas"):  # see classifier.training.fit_classifier
+            return self._predict_batch(tickets)
+
+    def _predict_batch(self, tickets: list[Ticket]) -> list[Prediction]:
         prepared = prepare(tickets, self.timezone)
         need_embedding = any(model.needs_embedding for model in self.label_models)
         views = self.featurizer.transform(prepared, need_embedding=need_embedding)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 DATASET = "bitext-customer-support"
 FILES = ("utterances-20k.csv", "utterances-8k.csv")
 MERGED_SPELLINGS = {"INVOICE": "INVOICES", "REFUND": "REFUNDS", "SHIPPING_ADDRESS": "SHIPPING"}
-MEMBERS = ("linear_svm", "logreg", "complement_nb")
+MEMBERS = ("linear_svm", "complement_nb")
 REPO = Path(__file__).resolve().parent.parent
 
 
