@@ -42,7 +42,7 @@ def test_an_unsure_ticket_goes_to_slack_and_one_click_routes_it(app, store, fake
     fake_zendesk.add_ticket(4242, subject="hello", description="hello there")
     client = app.test_client()
     body = json.dumps({"event": "ticket.created", "ticket_id": "4242", "subject": "hello",
-                       "description": "hello there, mail me at sam@example.org"}).encode()
+                       "description": "not sure who to ask, mail me at sam@example.org"}).encode()
     response = client.post("/webhooks/zendesk", data=body, headers={
         "Content-Type": "application/json", **zendesk_signed_headers(ZENDESK_SECRET, body)})
     assert response.status_code == 202
