@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import helpdesk_commands, model_commands, service_commands
+from cli import helpdesk_commands, learning_commands, model_commands, service_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="triage", description="Helpdesk ticket triage bot.")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (service_commands, model_commands, helpdesk_commands):
+    for group in (service_commands, model_commands, helpdesk_commands, learning_commands):
         group.register(subcommands)
     return parser
 

@@ -4,6 +4,7 @@ accuracy on the shifted data and is promoted, a worse candidate (labels shuffled
 restores the previous version, and a running app switches models with no failed request."""
 from __future__ import annotations
 
+import json
 import random
 import sys
 import threading
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from classifier.evaluation import evaluate
 from classifier.registry import ModelRegistry
 from classifier.training import TrainOptions
+from cli.main import main
 from config.routing import load_routing
 from config.settings import load_settings
 from integrations.slack.clicks import ClickRecorder
@@ -38,7 +40,7 @@ def accuracy_on(model, data: list[Example]) -> float:
                     measure_latency=False)["accuracy"]
 
 
-def test_drift_corrections_retrain_refusal_rollback(tmp_path):
+def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsys):
     settings = load_settings(app_settings(f"sqlite:///{tmp_path / 'triage.db'}", triage_model_dir=tmp_path / "models",
                                           triage_starter_model=tmp_path / "no-starter"), env_file=None)
     store = Store(settings.database_url)
@@ -87,6 +89,13 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path):
         statuses = {row.version: (row.status, row.reason) for row in session.query(ModelVersion)}
     assert statuses[worse.version][0] == "rejected" and statuses[worse.version][1] == worse.reason
     assert statuses[second.version][0] == "current" and statuses[first.version][0] == "retired"
+
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tmp_path / "models"))
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    listed = {row["version"]: row for row in json.loads(capsys.readouterr().out)["versions"]}
+    assert listed[worse.version]["status"] == "rejected" and listed[worse.version]["reason"] == worse.reason
+    assert listed[second.version]["status"] == "current" and listed[second.version]["data"]["corrections_trained"]
 
     assert registry.rollback() == first.version
     assert registry.load_current().version == first.version
