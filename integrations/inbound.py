@@ -31,6 +31,18 @@ class IgnoredEvent:
     event_type: str
 
 
+@dataclass(frozen=True)
+class TicketRerouted:
+    """A ticket-updated delivery naming the ticket's group or category now: maybe an agent's re-routing,
+    which `learning.rerouting` records as a correction when it differs from what we set."""
+
+    helpdesk: str
+    ticket_id: str
+    group: str | None
+    category: str | None
+    agent: str | None = None
+
+
 class DeliveryRejected(Exception):
     """A delivery we refuse; `status` and `code` become the HTTP answer."""
 

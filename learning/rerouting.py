@@ -38,3 +38,29 @@ def record_rerouting(store: Store, helpdesk: str, external_id: str, category: st
         ticket.label, ticket.label_source = category, "helpdesk"
     log.info("agent re-routed a ticket", extra={"helpdesk": helpdesk, "ticket": external_id, "category": category})
     return True
+
+
+def category_for(routing, helpdesk: str, group: str | None, field_value: str | None) -> list[str]:
+    """The categories a helpdesk group or category-field value stands for (by the routing file, or by name)."""
+    found = []
+    for name, route in routing.categories.items():
+        target = getattr(route, helpdesk, None)
+        if field_value and (field_value.lower() == name.lower() or (
+                target and target.field and str(target.field.value).lower() == field_value.lower())):
+            found.append(name)
+        elif not field_value and group and (group.lower() == name.lower() or (
+                target and target.group is not None and str(target.group).lower() == group.lower())):
+            found.append(name)
+    if not found and field_value:
+        found.append(field_value)  # a category the routing file does not name: take the field as is
+    return found
+
+
+def record_update(store: Store, routing, event) -> bool:
+    """A `TicketRerouted` delivery: a correction when it points at exactly one category other than ours."""
+    candidates = category_for(routing, event.helpdesk, event.group, event.category)
+    if len(candidates) != 1:
+        log.info("ticket update names no single category", extra={"helpdesk": event.helpdesk,
+                                                                    "ticket": event.ticket_id, "group": event.group})
+        return False
+    return record_rerouting(store, event.helpdesk, event.ticket_id, candidates[0], event.agent)

@@ -15,8 +15,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from api.errors import error_response
 from integrations.freshdesk import webhook as freshdesk_webhook
-from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge
+from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge, TicketRerouted
 from integrations.zendesk import webhook as zendesk_webhook
+from learning.rerouting import record_update
 from store import inbox
 from telemetry.metrics import WEBHOOK_DELIVERIES
 
@@ -63,6 +64,10 @@ def receive(helpdesk: str):
         ignored_log.info("ignored event", extra={"helpdesk": helpdesk, "event_type": event.event_type})
         WEBHOOK_DELIVERIES.labels(helpdesk, "ignored").inc()
         return jsonify(ignored=event.event_type), 200
+    if isinstance(event, TicketRerouted):  # an agent moved the ticket: a correction if it differs from ours
+        recorded = record_update(runtime.store, runtime.routing, event)
+        WEBHOOK_DELIVERIES.labels(helpdesk, "correction" if recorded else "ignored").inc()
+        return jsonify(correction=recorded), 200
     with runtime.store.session() as session:
         delivery_id, new = inbox.record_delivery(session, event, request_id=g.get("request_id"))
     if new:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from classifier.ticket import Ticket
 from integrations import payload_fields as fields
 from integrations.http_headers import get_header
-from integrations.inbound import TICKET_CREATED, BadSignature, IgnoredEvent, InboundEvent
+from integrations.inbound import TICKET_CREATED, BadSignature, IgnoredEvent, InboundEvent, TicketRerouted
+from integrations.ticket_updates import ticket_updated
 
 HELPDESK = "freshdesk"
 SECRET_HEADER = "X-Webhook-Secret"
@@ -81,7 +82,7 @@ def verify(headers: Mapping[str, str], secret: str) -> None:
         raise BadSignature(f"{SECRET_HEADER} does not match the configured secret")
 
 
-def parse(payload: object) -> InboundEvent | IgnoredEvent:
+def parse(payload: object) -> InboundEvent | TicketRerouted | IgnoredEvent:
     """The one entry point: simple (wrapped) or custom (flat) body -> event, or `MalformedPayload`."""
     body = fields.require_object(payload, "payload")
     if SIMPLE_WRAPPER in body:
@@ -133,6 +134,7 @@ def _ticket_created(body: Mapping[str, object], names: _Names, where: str) -> In
     )
 
 
-_HANDLERS: dict[str, Callable[[Mapping[str, object], _Names, str], InboundEvent]] = {
+_HANDLERS: dict[str, Callable[[Mapping[str, object], _Names, str], InboundEvent | TicketRerouted | IgnoredEvent]] = {
     TICKET_CREATED: _ticket_created,
+    TICKET_UPDATED: lambda body, names, where: ticket_updated(HELPDESK, body, where, names.ticket_id),
 }

@@ -34,7 +34,9 @@ from datetime import datetime, timezone
 from classifier.ticket import Ticket
 from integrations import payload_fields as fields
 from integrations.http_headers import get_header
-from integrations.inbound import TICKET_CREATED, BadSignature, IgnoredEvent, InboundEvent, MalformedPayload
+from integrations.inbound import (TICKET_CREATED, BadSignature, IgnoredEvent, InboundEvent, MalformedPayload,
+                                  TicketRerouted)
+from integrations.ticket_updates import TICKET_UPDATED, ticket_updated
 
 HELPDESK = "zendesk"
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
@@ -88,7 +90,7 @@ def _seconds_since_epoch(timestamp: str) -> float:
         raise BadSignature(f"{TIMESTAMP_HEADER} is not an ISO 8601 time: {timestamp[:40]!r}") from None
 
 
-def parse(payload: object) -> InboundEvent | IgnoredEvent:
+def parse(payload: object) -> InboundEvent | TicketRerouted | IgnoredEvent:
     """The one entry point: event-subscription body or trigger body -> event, or `MalformedPayload`."""
     body = fields.require_object(payload, "payload")
     kind = body.get("type")
@@ -173,6 +175,7 @@ def strip_comment_header(text: str) -> str:
 _EVENT_HANDLERS: dict[str, Callable[[Mapping[str, object]], InboundEvent]] = {
     EVENT_TYPE_PREFIX + TICKET_CREATED: _event_ticket_created,
 }
-_TRIGGER_HANDLERS: dict[str, Callable[[Mapping[str, object]], InboundEvent]] = {
+_TRIGGER_HANDLERS: dict[str, Callable[[Mapping[str, object]], InboundEvent | TicketRerouted | IgnoredEvent]] = {
     TICKET_CREATED: _trigger_ticket_created,
+    TICKET_UPDATED: lambda body: ticket_updated(HELPDESK, body),  # an agent's re-routing (learning.rerouting)
 }
