@@ -90,6 +90,17 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("triage_retrain_cron", "triage_drift_cron", "triage_purge_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, "UTC")
+        except ValueError as exc:
+            raise ValueError(f"must be a 5-field cron expression such as '0 3 * * 0' ({exc})") from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

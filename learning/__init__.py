@@ -1,5 +1,6 @@
 """Learning from corrections: retraining, promotion, shadow and canary, drift, alerts and the clock's jobs.
 
-Training code is imported only by the clock process (`learning.retrain`); the web app and workers import
-at most `learning.shadow`, which loads models and never trains.
+Training code is imported only where the clock runs (`learning.retrain`, through `learning.jobs`); the web
+app and workers import `learning.shadow` (loads models) and `learning.rerouting` (records corrections), which
+never train.
 """

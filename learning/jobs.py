@@ -34,8 +34,10 @@ class JobSpec:
 def job_specs(settings) -> list[JobSpec]:
     utc = "UTC"
     specs = [
-        JobSpec("retrain", "learning.jobs:run_retrain", CronTrigger.from_crontab(settings.triage_retrain_cron, utc), 6 * 3600),
-        JobSpec("drift", "learning.jobs:run_drift_check", CronTrigger.from_crontab(settings.triage_drift_cron, utc), 3600),
+        JobSpec("retrain", "learning.jobs:run_retrain",
+                CronTrigger.from_crontab(settings.triage_retrain_cron, utc), 6 * 3600),
+        JobSpec("drift", "learning.jobs:run_drift_check",
+                CronTrigger.from_crontab(settings.triage_drift_cron, utc), 3600),
         JobSpec("alerts", "learning.jobs:run_alert_check",
                 IntervalTrigger(minutes=settings.triage_alert_check_minutes, timezone=utc), 60),
         JobSpec("retry_failed", "learning.jobs:run_retry_failed",

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import select
 
-from classifier.evaluation import predict_field
 from store.database import Store
 from store.models import ModelVersion
 from store.types import utcnow
@@ -23,17 +21,6 @@ MAX_F1_DROP = 0.005
 class Decision:
     promote: bool
     reason: str
-
-
-def auto_routed_accuracy(model, tickets, truth, threshold: float) -> dict:
-    """Accuracy among the tickets whose confidence reaches `threshold`, and their share."""
-    if not tickets:
-        return {"threshold": threshold, "coverage": None, "accuracy": None, "n": 0}
-    predicted, confidence, _ = predict_field(model, tickets, None)
-    routed = confidence >= threshold
-    correct = predicted == np.asarray(truth, dtype=object)
-    return {"threshold": threshold, "coverage": round(float(routed.mean()), 4), "n": int(routed.sum()),
-            "accuracy": round(float(correct[routed].mean()), 4) if routed.any() else None}
 
 
 def decide(candidate: dict, champion: dict | None) -> Decision:

@@ -11,15 +11,16 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import f1_score
 
 from classifier.artifact import ArtifactError, save_model
-from classifier.evaluation import evaluate
+from classifier.evaluation import predict_field
 from classifier.registry import ModelRegistry, RegistryError
 from classifier.train_command import data_fingerprint
 from classifier.training import TrainOptions, fit_classifier
 from learning import training_set
 from learning.drift import reference_profile
-from learning.promotion import auto_routed_accuracy, decide, record_version
+from learning.promotion import decide, record_version
 from learning.training_set import Example, TrainingSet
 from store.database import Store
 
@@ -52,11 +53,22 @@ def load_examples(settings, store: Store) -> tuple[list[Example], list[Example],
 
 
 def score(model, examples: list[Example], threshold: float) -> dict:
-    tickets, truth = [e.ticket for e in examples], np.array([e.label for e in examples], dtype=object)
-    result = evaluate(model, tickets, truth, measure_latency=False)
-    return {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
-            "recall_per_category": {c: row["recall"] for c, row in result["per_class"].items() if row["support"]},
-            "auto_routed": auto_routed_accuracy(model, tickets, truth, threshold)}
+    """Accuracy, macro-F1 (over the true categories), recall per category and auto-routed accuracy, from one
+    pass of predictions."""
+    if not examples:
+        return {"n": 0, "accuracy": None, "macro_f1": None, "recall_per_category": {},
+                "auto_routed": {"threshold": threshold, "coverage": None, "accuracy": None, "n": 0}}
+    truth = np.array([e.label for e in examples], dtype=object)
+    predicted, confidence, _ = predict_field(model, [e.ticket for e in examples], None)
+    correct = predicted == truth
+    routed = confidence >= threshold
+    categories = sorted(set(truth.tolist()))
+    return {"n": len(truth), "accuracy": round(float(correct.mean()), 4),
+            "macro_f1": round(float(f1_score(truth, predicted, labels=categories, average="macro",
+                                             zero_division=0)), 4),
+            "recall_per_category": {c: round(float(correct[truth == c].mean()), 4) for c in categories},
+            "auto_routed": {"threshold": threshold, "coverage": round(float(routed.mean()), 4), "n": int(routed.sum()),
+                            "accuracy": round(float(correct[routed].mean()), 4) if routed.any() else None}}
 
 
 def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptions | None = None,

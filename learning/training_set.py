@@ -20,7 +20,6 @@ from store.models import Correction, TicketRecord
 HOLDOUT_PERCENT = 20
 RECENT_SHARE = 0.2  # of the corrections, the newest this share is held out for evaluation ...
 RECENT_MAX = 1_000  # ... at most this many
-HUMAN_SOURCES = ("slack", "helpdesk")
 
 
 @dataclass
@@ -50,8 +49,9 @@ class TrainingSet:
         return rows
 
     def summary(self) -> dict:
-        return {"train_rows": len(self.train), "holdout_rows": len(self.holdout), "recent_corrections": len(self.recent),
-                "corrections_trained": self.corrections_trained, "correction_weight": self.weight}
+        return {"train_rows": len(self.train), "holdout_rows": len(self.holdout),
+                "recent_corrections": len(self.recent), "corrections_trained": self.corrections_trained,
+                "correction_weight": self.weight}
 
 
 def in_holdout(text: str) -> bool:

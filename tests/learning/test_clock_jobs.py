@@ -6,10 +6,11 @@ import time
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from config.settings import load_settings
+from config.settings import SettingsError, load_settings
 from learning.alerts import check_alerts
 from learning.jobs import JOBSTORE, add_learning_jobs
 from learning.maintenance import purge_texts, retry_dead_letters
@@ -102,3 +103,8 @@ def test_jobs_persist_in_the_store_and_keep_their_next_run_across_restarts(store
     third = start(settings(triage_retrain_cron="0 5 * * *", triage_retention_days=30))
     assert set(third) == {"retrain", "drift", "alerts", "retry_failed", "purge"}
     assert third["retrain"].next_run_time.hour == 5
+
+
+def test_a_malformed_schedule_stops_start_up_with_one_line():
+    with pytest.raises(SettingsError, match=r"^TRIAGE_RETRAIN_CRON: Value error, must be a 5-field cron"):
+        load_settings({"triage_retrain_cron": "every sunday"}, env_file=None)
