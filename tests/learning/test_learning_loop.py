@@ -23,6 +23,7 @@ from config.routing import load_routing
 from config.settings import load_settings
 from integrations.slack.clicks import ClickRecorder
 from learning.drift import check as drift_check
+from learning.promotion import sync_versions
 from learning.rerouting import record_rerouting
 from learning.retrain import retrain
 from learning.training_set import Example
@@ -99,6 +100,10 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsy
 
     assert registry.rollback() == first.version
     assert registry.load_current().version == first.version
+    sync_versions(store, registry)  # the alert check mirrors a shell's promote/rollback into model_versions
+    with store.session() as session:
+        statuses = {row.version: row.status for row in session.query(ModelVersion)}
+    assert statuses == {first.version: "current", second.version: "retired", worse.version: "rejected"}
     store.dispose()
 
 
