@@ -75,6 +75,13 @@ class GuardedSession(requests.Session):
         if response.status_code >= 500:
             raise Unavailable(self.helpdesk, f"probe answered HTTP {response.status_code}", response.status_code)
 
+    def require_budget(self, method: str, path: str) -> None:
+        """Before the reads that lead up to a write: give up at once (RateLimited) if the write would have
+        to wait longer than we may, so a deferred delivery has not spent API calls on reads first."""
+        for budget in self.budgets:
+            if budget.applies(method, path) and (wait := budget.bucket.peek()) > MAX_BUDGET_WAIT:
+                raise RateLimited(self.helpdesk, f"our budget {budget.bucket.rule.key} is spent", wait)
+
     def _spend_budget(self, method: str, path: str) -> None:
         for budget in self.budgets:
             if not budget.applies(method, path):

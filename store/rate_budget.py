@@ -47,6 +47,17 @@ class StoreTokenBucket:
         except IntegrityError:  # two processes created the row at once: the other one won, take from it
             return self._take()
 
+    def peek(self) -> float:
+        """Seconds until a token will be there (0.0: one is there now), taking nothing and writing nothing."""
+        rule = self.rule
+        with self.store.session() as session:
+            row = session.get(RateBudget, rule.key)
+            if row is None:
+                return 0.0
+            elapsed = max(0.0, (self._clock() - row.updated_at).total_seconds())
+            tokens = min(rule.burst, row.tokens + elapsed * rule.refill_per_second)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rule.refill_per_second
+
     def _take(self) -> float:
         rule = self.rule
         with self.store.session() as session:

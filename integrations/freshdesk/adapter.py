@@ -39,6 +39,7 @@ class FreshdeskAdapter(WebhookMixin):
     def apply(self, external_id: str, route: Route) -> dict:
         catalog = self.catalog_cache.get() if route.group is not None or route.assignee is not None else None
         field_name = (route.field or {}).get("name")
+        self.client.session.require_budget("PUT", f"/api/v2/tickets/{external_id}")
         current = self._read(external_id)  # re-read right before writing group or responder
         state = TicketState(tags=tuple(current.get("tags") or ()), group=_text(current.get("group_id")),
                             assignee=_text(current.get("responder_id")),

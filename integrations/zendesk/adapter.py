@@ -41,6 +41,7 @@ class ZendeskAdapter(WebhookMixin):
         needs_catalog = route.group is not None or route.assignee is not None or _field_by_name(route)
         catalog = self.catalog_cache.get() if needs_catalog else None
         field_id = _field_id(route, catalog)
+        self.zenpy.tickets.session.require_budget("PUT", f"/api/v2/tickets/{external_id}.json")  # GuardedSession
         first = current = self._read(external_id)
         conflicts = 0
         while True:

@@ -117,3 +117,23 @@ def test_migration_0002_goes_up_and_down(database_url):
     upgrade(store.engine)
     assert {"rate_budgets", "backfill_cursors"} <= set(inspect(store.engine).get_table_names())
     store.dispose()
+
+
+def test_a_write_whose_budget_is_spent_is_deferred_before_any_read(store, fake_zendesk):
+    """Deferring after the GET would spend the account's API calls on reads that lead nowhere."""
+    from integrations.errors import RateLimited
+    from integrations.route import Route
+    from integrations.zendesk.adapter import ZendeskAdapter
+    from helpdesk_settings import helpdesk_settings
+    from integrations.zendesk.client import build_zenpy
+
+    adapter = ZendeskAdapter(build_zenpy(helpdesk_settings(store, zendesk=fake_zendesk), store,
+                                         updates_per_minute=10, period=600))
+    fake_zendesk.add_ticket(1, subject="s", description="d")
+    route = Route(category="Billing", tags=["triage_billing"])
+    adapter.apply("1", route)  # the single burst token of a 10-per-600-s budget
+    requests_before = len(fake_zendesk.requests)
+    with pytest.raises(RateLimited) as caught:
+        adapter.apply("1", route)
+    assert caught.value.retry_after > 2
+    assert len(fake_zendesk.requests) == requests_before
