@@ -48,7 +48,9 @@ def prediction_sets(probabilities: np.ndarray, quantile: float, min_confidence: 
     for row in probabilities:
         members = np.flatnonzero(1.0 - row <= quantile)
         members = members[np.argsort(-row[members])]
-        if len(members) <= 1 and row.max() < min_confidence and len(row) > 1:
+        if len(members) == 0:  # never empty: adding the top category only raises coverage
+            members = np.argsort(-row)[:1]
+        if len(members) == 1 and row.max() < min_confidence and len(row) > 1:
             members = np.argsort(-row)[:2]
         sets.append(members)
     return sets
@@ -59,7 +61,7 @@ def singleton_threshold(probabilities: np.ndarray, y: np.ndarray, quantile: floa
     if len(y) == 0:
         return 1.0
     top = probabilities.max(axis=1)
-    single = (1.0 - probabilities <= quantile).sum(axis=1) == 1
+    single = (1.0 - probabilities <= quantile).sum(axis=1) <= 1  # empty sets become the top category
     wrong = probabilities.argmax(axis=1) != y
     order = np.argsort(-top[single])
     errors = np.cumsum(wrong[single][order])
