@@ -65,7 +65,8 @@ def main() -> int:
                          options)
         seconds = time.perf_counter() - started
         store.dispose()
-    print(json.dumps({"rows": len(base), "corrections": len(extra), "seconds": round(seconds, 1),
+    print(json.dumps({"tickets": len(base) + len(extra), "base_rows": len(base), "corrections": len(extra),
+                      "seconds": round(seconds, 1), "data": result.data,
                       "fit_seconds": result.metrics["training"]["train_seconds"], "promoted": result.promoted,
                       "holdout": {k: result.metrics["holdout"][k] for k in ("n", "accuracy", "macro_f1")},
                       "cpu_count": os.cpu_count()}))

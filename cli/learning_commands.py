@@ -42,7 +42,7 @@ def _retrain(args) -> int:
         print(f"triage: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({"version": result.version, "promoted": result.promoted, "reason": result.reason,
-                      "seconds": result.seconds, "evaluation": result.metrics["evaluation"],
+                      "seconds": result.seconds, "data": result.data, "evaluation": result.metrics["evaluation"],
                       "champion": result.metrics["champion"]}, default=str))
     return 0
 

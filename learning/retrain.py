@@ -39,6 +39,7 @@ class RetrainResult:
     reason: str
     metrics: dict
     seconds: float
+    data: dict  # rows trained and judged on, corrections, weight, where the base came from
 
 
 def load_examples(settings, store: Store) -> tuple[list[Example], list[Example], str]:
@@ -108,7 +109,8 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
     seconds = round(time.perf_counter() - started, 1)
     log.info("retrain finished", extra={"version": folder.name, "promoted": decision.promote,
                                         "reason": decision.reason, "seconds": seconds})
-    return RetrainResult(folder.name, decision.promote, decision.reason, metrics, seconds)
+    return RetrainResult(folder.name, decision.promote, decision.reason, metrics, seconds,
+                         {"source": source, **data.summary()})
 
 
 def _champion_scores(registry: ModelRegistry, data: TrainingSet, threshold: float) -> dict | None:
