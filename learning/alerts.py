@@ -33,7 +33,7 @@ class Condition:
 
 def conditions(session, settings, now: datetime) -> list[Condition]:
     s, found = settings, []
-    week = live_window.window(session, now - timedelta(days=7), now)
+    week = live_window.window(session, now - timedelta(days=7), now, with_text=False)
     accuracy, judged = live_window.measured_accuracy(week).get("all", (None, 0))
     found.append(Condition("accuracy", accuracy is not None and judged >= MIN_JUDGED and
                            accuracy < s.triage_alert_min_accuracy, accuracy,
@@ -46,12 +46,13 @@ def conditions(session, settings, now: datetime) -> list[Condition]:
             found.append(Condition(f"psi:{row.metric[4:]}", (row.value or 0) > s.triage_alert_max_psi, row.value,
                                    f"PSI of {row.metric[4:]} is {row.value} (above {s.triage_alert_max_psi}) "
                                    f"against the {row.detail.get('against', 'reference')}"))
-    day = live_window.window(session, now - timedelta(days=1), now)
+    day = live_window.window(session, now - timedelta(days=1), now, with_text=False)
     share, n = live_window.low_confidence_share(day)
     found.append(Condition("low_confidence", share is not None and share > s.triage_alert_max_low_confidence, share,
                            f"{share} of {n} tickets (last day) were below the confidence threshold "
                            f"(above {s.triage_alert_max_low_confidence})"))
-    p99, samples = live_window.latency_p99(live_window.window(session, now - timedelta(hours=1), now))
+    p99, samples = live_window.latency_p99(live_window.window(session, now - timedelta(hours=1), now,
+                                                                         with_text=False))
     found.append(Condition("latency_p99", p99 is not None and samples >= MIN_LATENCIES and
                            p99 > s.triage_alert_max_p99_ms, p99,
                            f"p99 processing latency {p99} ms over {samples} tickets (last hour) is above "

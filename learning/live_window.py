@@ -39,19 +39,23 @@ class LiveTicket:
         return (self.label or self.category) == self.category
 
 
-def window(session: Session, since: datetime, until: datetime | None = None) -> list[LiveTicket]:
-    query = (select(PredictionRecord, TicketRecord).join(TicketRecord, TicketRecord.id == PredictionRecord.ticket_id)
-             .where(PredictionRecord.role == "champion", PredictionRecord.created_at >= since))
+def window(session: Session, since: datetime, until: datetime | None = None,
+           with_text: bool = True) -> list[LiveTicket]:
+    """Acting predictions made in [since, until), with their tickets; `with_text=False` skips the texts."""
+    P, T = PredictionRecord, TicketRecord
+    texts = (T.subject, T.body) if with_text else ()
+    query = (select(P.category, P.confidence, P.decision, P.latency_ms, P.derived, T.language, T.tier,
+                    T.organization, T.label, T.label_source, T.purged_at, *texts)
+             .join(T, T.id == P.ticket_id).where(P.role == "champion", P.created_at >= since))
     if until is not None:
-        query = query.where(PredictionRecord.created_at < until)
+        query = query.where(P.created_at < until)
     rows = []
-    for prediction, ticket in session.execute(query.order_by(PredictionRecord.id)):
-        text = None if ticket.purged_at is not None else f"{ticket.subject or ''}\n{ticket.body or ''}".strip()
+    for row in session.execute(query.order_by(P.id)):
+        text = f"{row.subject or ''}\n{row.body or ''}".strip() if with_text and row.purged_at is None else None
         rows.append(LiveTicket(
-            category=prediction.category, confidence=prediction.confidence, decision=prediction.decision,
-            latency_ms=prediction.latency_ms, language=(prediction.derived or {}).get("language") or ticket.language,
-            text=text, tier=ticket.tier, organization=ticket.organization,
-            label=ticket.label if ticket.label_source in HUMAN_LABELS else None))
+            category=row.category, confidence=row.confidence, decision=row.decision, latency_ms=row.latency_ms,
+            language=(row.derived or {}).get("language") or row.language, text=text, tier=row.tier,
+            organization=row.organization, label=row.label if row.label_source in HUMAN_LABELS else None))
     return rows
 
 
