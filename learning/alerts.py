@@ -51,8 +51,8 @@ def conditions(session, settings, now: datetime) -> list[Condition]:
     found.append(Condition("low_confidence", share is not None and share > s.triage_alert_max_low_confidence, share,
                            f"{share} of {n} tickets (last day) were below the confidence threshold "
                            f"(above {s.triage_alert_max_low_confidence})"))
-    p99, samples = live_window.latency_p99(live_window.window(session, now - timedelta(hours=1), now,
-                                                                         with_text=False))
+    hour = live_window.window(session, now - timedelta(hours=1), now, with_text=False)
+    p99, samples = live_window.latency_p99(hour)
     found.append(Condition("latency_p99", p99 is not None and samples >= MIN_LATENCIES and
                            p99 > s.triage_alert_max_p99_ms, p99,
                            f"p99 processing latency {p99} ms over {samples} tickets (last hour) is above "
