@@ -108,3 +108,23 @@ def test_jobs_persist_in_the_store_and_keep_their_next_run_across_restarts(store
 def test_a_malformed_schedule_stops_start_up_with_one_line():
     with pytest.raises(SettingsError, match=r"^TRIAGE_RETRAIN_CRON: Value error, must be a 5-field cron"):
         load_settings({"triage_retrain_cron": "every sunday"}, env_file=None)
+
+
+def test_each_job_runs_against_a_real_runtime(store, tmp_path):
+    from app import create_app
+    from learning import jobs
+    from store.models import DriftCheck
+    from webhook_app import app_settings
+
+    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models", triage_retention_days=30),
+                     env_file=None)
+    runtime = app.extensions["triage"]
+    try:
+        jobs.add_learning_jobs(BackgroundScheduler(timezone="UTC"), runtime)
+        for run in (jobs.run_retrain, jobs.run_drift_check, jobs.run_alert_check, jobs.run_retry_failed,
+                    jobs.run_purge):
+            run()  # no training data: the retrain is skipped with a warning, never an exception
+        with store.session() as session:
+            assert session.scalar(select(DriftCheck.metric)) == "low_confidence"
+    finally:
+        runtime.close()
