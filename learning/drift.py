@@ -1,5 +1,6 @@
-"""Drift: population stability index (PSI) of what the model sees and says now against its training
-reference, the share of low-confidence tickets, and accuracy measured from corrections per segment.
+"""Drift: population stability index (PSI) of what the model sees and says now (categories, confidence,
+length, language mix, top terms) against its training reference, the share of low-confidence tickets,
+and accuracy measured from corrections per segment.
 
 PSI = sum((a - e) * ln(a / e)) over the buckets of two distributions (shares, smoothed so an empty
 bucket is not infinite). Rule of thumb: < 0.1 stable, 0.1-0.2 moderate, > 0.2 a real shift.
@@ -63,18 +64,27 @@ def term_shares(texts: list[str], terms: list[str] | None = None) -> dict[str, f
     return result
 
 
+def confidence_bucket(confidence: float) -> str:
+    return f"{min(int(confidence * 10), 9) / 10:.1f}"
+
+
 def profile(categories: list[str], languages: list[str | None], texts: list[str],
-            terms: list[str] | None = None) -> dict:
-    return {"category": shares(categories), "language": shares(lang or "unknown" for lang in languages),
-            "length": shares(length_bucket(t) for t in texts), "terms": term_shares(texts, terms), "n": len(categories)}
+            terms: list[str] | None = None, confidences: list[float] | None = None) -> dict:
+    result = {"category": shares(categories), "language": shares(lang or "unknown" for lang in languages),
+              "length": shares(length_bucket(t) for t in texts), "terms": term_shares(texts, terms),
+              "n": len(categories)}
+    if confidences is not None:
+        result["confidence"] = shares(confidence_bucket(c) for c in confidences)
+    return result
 
 
 def reference_profile(model, tickets, limit: int = 2_000) -> dict:
-    """The training reference: the model's own predictions on (a sample of) its training tickets."""
+    """The reference: the model's predictions on (a sample of) tickets of its training data, best the held-out
+    ones (on tickets it trained on its confidence is higher than it will be on new ones)."""
     sample = tickets[:: max(1, len(tickets) // limit)][:limit]
     predictions = model.predict_batch(sample)
     return profile([p.category for p in predictions], [p.derived.get("language") for p in predictions],
-                   [t.text for t in sample])
+                   [t.text for t in sample], confidences=[p.confidence for p in predictions])
 
 
 def check(session, reference: dict | None, model_version: str | None, now: datetime) -> list[DriftCheck]:
@@ -89,7 +99,7 @@ def check(session, reference: dict | None, model_version: str | None, now: datet
     current = _profile_of(rows, terms)
     checks = []
     if rows and reference.get("n"):
-        for name in ("category", "length", "language", "terms"):
+        for name in [n for n in ("category", "confidence", "length", "language", "terms") if n in reference]:
             checks.append(DriftCheck(metric=f"psi_{name}", value=psi(reference[name], current[name]), n=len(rows),
                                      detail={"against": base, "reference": _top(reference[name]),
                                              "current": _top(current[name])}))
@@ -107,7 +117,8 @@ def check(session, reference: dict | None, model_version: str | None, now: datet
 
 def _profile_of(rows, terms) -> dict:
     texts = [row.text for row in rows if row.text]
-    result = profile([row.category for row in rows], [row.language for row in rows], texts, terms)
+    result = profile([row.category for row in rows], [row.language for row in rows], texts, terms,
+                     [row.confidence for row in rows])
     result["length"] = shares(length_bucket(t) for t in texts)
     return result
 

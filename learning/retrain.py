@@ -100,7 +100,7 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
                data_fingerprint=data_fingerprint([e.ticket.text for e in rows],
                                                  {LABEL: np.array([e.label for e in rows], dtype=object)}),
                extra={"data": {"source": source, **data.summary()},
-                      "drift_reference": reference_profile(model, [e.ticket for e in data.train]),
+                      "drift_reference": reference_profile(model, [e.ticket for e in data.holdout or data.train]),
                       "outcome": "promoted" if decision.promote else "rejected", "reason": decision.reason})
     if decision.promote:
         registry.promote(folder.name)
