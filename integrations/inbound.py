@@ -12,6 +12,11 @@ from classifier.ticket import Ticket
 TICKET_CREATED = "ticket.created"
 
 
+def needs_fetch(ticket: Ticket) -> bool:
+    """Subject or body missing (or blank: Zendesk may suppress placeholders): the worker fetches the ticket."""
+    return not ticket.subject.strip() or not ticket.body.strip()
+
+
 @dataclass(frozen=True)
 class InboundEvent:
     helpdesk: str  # "zendesk" | "freshdesk"
@@ -21,6 +26,13 @@ class InboundEvent:
     idempotency_key: str  # same delivery again -> same key
     needs_fetch: bool = False  # subject or description missing: the worker fetches the ticket
     requester: str | None = None
+
+    @classmethod
+    def ticket_created(cls, helpdesk: str, ticket_id: str, ticket: Ticket, requester: str | None) -> "InboundEvent":
+        """Keyed by helpdesk and ticket, not by event: the same ticket announced twice is processed once."""
+        return cls(helpdesk=helpdesk, event_type=TICKET_CREATED, ticket_id=ticket_id, ticket=ticket,
+                   idempotency_key=f"{helpdesk}:{TICKET_CREATED}:{ticket_id}",
+                   needs_fetch=needs_fetch(ticket), requester=requester)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
-from classifier.ticket import Ticket
 from integrations.inbound import MalformedPayload
 
 # ASCII digits only: str.isdigit() would also accept "²" or Arabic-Indic digits.
@@ -155,8 +154,3 @@ def optional_datetime(obj: Mapping[str, object], key: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
-
-
-def needs_fetch(ticket: Ticket) -> bool:
-    """Subject or body missing (or blank: Zendesk may suppress placeholders): the worker fetches the ticket."""
-    return not ticket.subject.strip() or not ticket.body.strip()

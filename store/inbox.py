@@ -124,13 +124,10 @@ def record_failure(
 ) -> str:
     """Count a failed attempt: back off exponentially (and at least `not_before_seconds`, a 503's Retry-After),
     or dead-letter after `max_attempts`. Returns the new state."""
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.lease_owner != owner:
+    delivery = _give_back(session, delivery_id, owner, error)
+    if delivery is None:
         return "lost_lease"
     delivery.attempts += 1
-    delivery.last_error = error[:2000]
-    delivery.lease_owner = None
-    delivery.lease_until = None
     if delivery.attempts >= max_attempts:
         delivery.failed_step, delivery.state = delivery.state, FAILED
         return FAILED
@@ -143,12 +140,9 @@ def defer(session: Session, delivery_id: int, owner: str, reason: str, retry_aft
     """Not now, and not a failure (a 429, our rate budget, an open circuit breaker): the next attempt is no
     earlier than `retry_after` (plus up to 20% jitter, so a deferred burst does not wake all at once), and
     `attempts` is not counted, so rate limits never dead-letter a delivery. Returns the state it stays in."""
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.lease_owner != owner:
+    delivery = _give_back(session, delivery_id, owner, reason)
+    if delivery is None:
         return "lost_lease"
-    delivery.last_error = reason[:2000]
-    delivery.lease_owner = None
-    delivery.lease_until = None
     delay = max(0.0, retry_after) * (1.0 + random.uniform(0.0, 0.2))
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     return delivery.state
@@ -156,15 +150,23 @@ def defer(session: Session, delivery_id: int, owner: str, reason: str, retry_aft
 
 def dead_letter(session: Session, delivery_id: int, owner: str, error: str) -> str:
     """A permanent error (auth failed, not found, rejected): dead-letter at once, keeping the step and the error."""
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.lease_owner != owner:
+    delivery = _give_back(session, delivery_id, owner, error)
+    if delivery is None:
         return "lost_lease"
     delivery.attempts += 1
+    delivery.failed_step, delivery.state = delivery.state, FAILED
+    return FAILED
+
+
+def _give_back(session: Session, delivery_id: int, owner: str, error: str) -> Delivery | None:
+    """Release our lease and note why; None if the lease is no longer ours (then nothing is written)."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.lease_owner != owner:
+        return None
     delivery.last_error = error[:2000]
     delivery.lease_owner = None
     delivery.lease_until = None
-    delivery.failed_step, delivery.state = delivery.state, FAILED
-    return FAILED
+    return delivery
 
 
 def release(session: Session, delivery_id: int, owner: str) -> None:

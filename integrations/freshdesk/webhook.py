@@ -123,15 +123,7 @@ def _ticket_created(body: Mapping[str, object], names: _Names, where: str) -> In
     requester = None
     for key in names.requester:
         requester = requester or fields.optional_label(body, key, f"{where}{key}")
-    return InboundEvent(
-        helpdesk=HELPDESK,
-        event_type=TICKET_CREATED,
-        ticket_id=ticket_id,
-        ticket=ticket,
-        idempotency_key=f"{HELPDESK}:{TICKET_CREATED}:{ticket_id}",
-        needs_fetch=fields.needs_fetch(ticket),
-        requester=requester,
-    )
+    return InboundEvent.ticket_created(HELPDESK, ticket_id, ticket, requester)
 
 
 _HANDLERS: dict[str, Callable[[Mapping[str, object], _Names, str], InboundEvent | TicketRerouted | IgnoredEvent]] = {

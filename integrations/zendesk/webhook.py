@@ -143,15 +143,7 @@ def _trigger_ticket_created(body: Mapping[str, object]) -> InboundEvent:
 
 
 def _ticket_created(ticket_id: str, ticket: Ticket, requester: str | None) -> InboundEvent:
-    return InboundEvent(
-        helpdesk=HELPDESK,
-        event_type=TICKET_CREATED,
-        ticket_id=ticket_id,
-        ticket=ticket,
-        idempotency_key=f"{HELPDESK}:{TICKET_CREATED}:{ticket_id}",
-        needs_fetch=fields.needs_fetch(ticket),
-        requester=requester,
-    )
+    return InboundEvent.ticket_created(HELPDESK, ticket_id, ticket, requester)
 
 
 def _channel(raw: str | None) -> str | None:
