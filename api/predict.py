@@ -21,27 +21,24 @@ def openapi():
 
 @blueprint.post("/predict")
 def predict_one():
-    refused = _refuse_unauthorised()
-    if refused is not None:
-        return refused
-    parsed = _parse(TicketIn)
-    if not isinstance(parsed, TicketIn):
-        return parsed
-    model = current_app.extensions["triage"].models.get()
-    return jsonify(model.predict(parsed.to_ticket()).to_dict())
+    return _answer(TicketIn, lambda model, body: model.predict(body.to_ticket()).to_dict())
 
 
 @blueprint.post("/predict/batch")
 def predict_batch():
+    return _answer(BatchIn, lambda model, body: {
+        "predictions": [p.to_dict() for p in model.predict_batch([t.to_ticket() for t in body.tickets])]})
+
+
+def _answer(schema: type[BaseModel], predict):
+    """Key check, then request validation, then the model: the first that fails answers."""
     refused = _refuse_unauthorised()
     if refused is not None:
         return refused
-    parsed = _parse(BatchIn)
-    if not isinstance(parsed, BatchIn):
+    parsed = _parse(schema)
+    if not isinstance(parsed, schema):
         return parsed
-    model = current_app.extensions["triage"].models.get()
-    predictions = model.predict_batch([ticket.to_ticket() for ticket in parsed.tickets])
-    return jsonify(predictions=[p.to_dict() for p in predictions])
+    return jsonify(predict(current_app.extensions["triage"].models.get(), parsed))
 
 
 def _refuse_unauthorised():
