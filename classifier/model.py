@@ -63,6 +63,7 @@ class TicketClassifier:
         probabilities = main.predict_proba(views)
         sets = main.sets(probabilities)
         other_probabilities = [model.predict_proba(views) for model in others]
+        coverage = self.featurizer.vocabulary_coverage(prepared.texts)
         predictions = []
         for i in range(len(tickets)):
             best = int(np.argmax(probabilities[i]))
@@ -80,6 +81,7 @@ class TicketClassifier:
                 model_version=self.version,
                 prediction_set=sets[i],
                 fields=fields,
-                derived={"language": prepared.languages[i], "sentiment": round(prepared.sentiments[i], 4)},
+                derived={"language": prepared.languages[i], "sentiment": round(prepared.sentiments[i], 4),
+                         "vocabulary_coverage": round(coverage[i], 4)},
             ))
         return predictions

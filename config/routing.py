@@ -44,6 +44,8 @@ class CategoryRoute(_Strict):
 class RoutingConfig(_Strict):
     mode: Literal["threshold", "conformal"] = "threshold"  # conformal: auto-route singleton prediction sets only
     note: bool = False  # add a private note with category, confidence and model version
+    # below this share of known content words the model is guessing, however confident: review
+    min_vocabulary_coverage: float = Field(0.5, ge=0.0, le=1.0)
     categories: dict[str, CategoryRoute] = Field(default_factory=dict)
 
     def route_for(self, category: str) -> CategoryRoute:

@@ -21,6 +21,9 @@ def decide(prediction: Prediction, routing: RoutingConfig, default_threshold: fl
     threshold = entry.threshold if entry.threshold is not None else default_threshold
     if entry.always_review:
         return Decision(REVIEW, threshold, "always-review category")
+    coverage = prediction.derived.get("vocabulary_coverage")
+    if coverage is not None and coverage < routing.min_vocabulary_coverage:
+        return Decision(REVIEW, threshold, f"unfamiliar words: {coverage:.0%} of them known to the model")
     if routing.mode == "conformal":
         if list(prediction.prediction_set) == [prediction.category]:
             return Decision(AUTO, threshold, "conformal set holds one category")

@@ -24,7 +24,7 @@ from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET, app_settings
 ADMIN_TOKEN, API_KEY = "admin-token-never-logged-51", "predict-key-never-logged-77"
 SECRETS = [ZENDESK_SECRET, FRESHDESK_SECRET, TOKEN, BOT_TOKEN, SIGNING_SECRET, ADMIN_TOKEN, API_KEY]
 CONFIDENT = ("I want a refund for my order, please give me my money back, how do I get a refund",
-             "Refund body text QZ-unique-4711: the blender arrived cracked, card ending 4242")
+             "QZ-unique-4711: I need a refund of my order and my money back, card ending 4242, refund please")
 UNSURE = ("I want to leave feedback about your great service, I want to give a review",  # always reviewed
           "Feedback body text QZ-unique-9153 about the courier Jo Example")
 
@@ -118,7 +118,7 @@ def test_one_request_id_follows_a_ticket_and_no_secret_or_ticket_text_is_logged(
 
     for secret in SECRETS:
         assert secret not in output, f"a secret from the settings was logged: {secret[:4]}..."
-    for text in CONFIDENT[1:] + UNSURE[1:] + ("QZ-unique", "sam@example.org", "blender", "Jo Example"):
+    for text in CONFIDENT[1:] + UNSURE[1:] + ("QZ-unique", "sam@example.org", "card ending 4242", "Jo Example"):
         assert text not in output, f"ticket text was logged: {text}"
 
 

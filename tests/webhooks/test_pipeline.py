@@ -53,6 +53,15 @@ def test_an_always_review_category_goes_to_the_review_queue(runtime):
         assert session.scalar(select(func.count()).select_from(WriteBack)) == 0
 
 
+def test_a_ticket_in_words_the_model_never_saw_goes_to_review_however_confident(runtime):
+    delivery_id = deliver(runtime, "7", "The VPN does not connect since this morning")
+    runtime.pipeline.process(delivery_id, "w1")
+    with runtime.store.session() as session:
+        prediction = session.scalar(select(PredictionRecord))
+        assert prediction.derived["vocabulary_coverage"] < 0.5
+        assert prediction.decision == REVIEW
+
+
 def test_an_unsure_ticket_goes_to_review(runtime):
     delivery_id = deliver(runtime, "3", "hello")
     runtime.pipeline.process(delivery_id, "w1")
