@@ -97,6 +97,11 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsy
     listed = {row["version"]: row for row in json.loads(capsys.readouterr().out)["versions"]}
     assert listed[worse.version]["status"] == "rejected" and listed[worse.version]["reason"] == worse.reason
     assert listed[second.version]["status"] == "current" and listed[second.version]["data"]["corrections_trained"]
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert main(["learning", "report"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"metric": "psi_terms", "segment": "all"}.items() <= next(
+        row for row in report["drift"] if row["metric"] == "psi_terms").items()
 
     assert registry.rollback() == first.version
     assert registry.load_current().version == first.version
