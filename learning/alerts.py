@@ -1,7 +1,8 @@
 """Alerts to SLACK_ALERT_CHANNEL (and always the log): each condition is sent once when it starts firing,
 again at most once per cooldown while it lasts, and a "resolved" message when it clears.
 
-Conditions: accuracy measured from corrections (7 days) below the minimum, any PSI of the latest drift
+Conditions: accuracy measured from corrections (7 days) below the minimum, overall and for any category,
+language, tier or organisation with at least `MIN_JUDGED` judged tickets, any PSI of the latest drift
 check above the maximum, the share of low-confidence tickets (last day) above the setting, p99
 classification latency (last hour) above the maximum, and dead-lettered deliveries waiting.
 """
@@ -34,11 +35,13 @@ class Condition:
 def conditions(session, settings, now: datetime) -> list[Condition]:
     s, found = settings, []
     week = live_window.window(session, now - timedelta(days=7), now, with_text=False)
-    accuracy, judged = live_window.measured_accuracy(week).get("all", (None, 0))
-    found.append(Condition("accuracy", accuracy is not None and judged >= MIN_JUDGED and
-                           accuracy < s.triage_alert_min_accuracy, accuracy,
-                           f"measured accuracy {accuracy} on {judged} tickets (7 days) is below "
-                           f"{s.triage_alert_min_accuracy}"))
+    for segment, (accuracy, judged) in sorted(live_window.measured_accuracy(week).items()):
+        # overall, and each category, language, tier or organisation with enough judged tickets
+        found.append(Condition("accuracy" if segment == "all" else f"accuracy:{segment}",
+                               judged >= MIN_JUDGED and accuracy < s.triage_alert_min_accuracy, accuracy,
+                               f"measured accuracy {accuracy} on {judged} tickets (7 days) of "
+                               f"{'all tickets' if segment == 'all' else segment} is below "
+                               f"{s.triage_alert_min_accuracy}"))
     latest = session.scalar(select(func.max(DriftCheck.checked_at)))
     if latest is not None:
         for row in session.scalars(select(DriftCheck).where(DriftCheck.checked_at == latest,

@@ -47,10 +47,11 @@ def test_an_alert_is_sent_once_per_cooldown_and_resolved_when_it_clears(store):
                                          probabilities={}, decision="auto", threshold=0.7, latency_ms=500.0))
     now = utcnow() + timedelta(seconds=1)
     check_alerts(store, settings(), sent.append, now)
-    assert sorted(m.split("(")[1].split(")")[0] for m in sent) == ["accuracy", "dead_letters", "latency_p99"]
+    assert sorted(m.split("(")[1].split(")")[0] for m in sent) == ["accuracy", "accuracy:category:Other",
+                                                                    "dead_letters", "latency_p99"]
     assert check_alerts(store, settings(), sent.append, now + timedelta(minutes=5)) == []
     again = check_alerts(store, settings(), sent.append, now + timedelta(minutes=61))
-    assert len(again) == 3
+    assert len(again) == 4
     with store.session() as session:
         session.scalar(select(Delivery)).state = "done"
     resolved = check_alerts(store, settings(), sent.append, now + timedelta(minutes=62))
