@@ -60,10 +60,9 @@ class Pipeline:
 
     def process(self, delivery_id: int, owner: str) -> str:
         """Run a delivery to its end or to its next retry; returns the state it was left in."""
-        with self.store.session() as session:
+        with self.store.session() as session:  # one round of claim and read: this runs for every ticket
             if not inbox.claim(session, delivery_id, owner, self.settings.lease_seconds):
                 return "not_claimed"
-        with self.store.session() as session:
             state, request_id, helpdesk, received_at = session.execute(
                 select(Delivery.state, Delivery.request_id, Delivery.helpdesk, Delivery.received_at)
                 .where(Delivery.id == delivery_id)).one()
