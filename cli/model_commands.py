@@ -105,7 +105,7 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     _log_to_stderr()
     from classifier.artifact import ArtifactError, load_model
-    from classifier.dataset import DataError, load_labeled, read_csvs, tickets_from_frame
+    from classifier.dataset import DataError, load_labeled, read_csvs
     from classifier.evaluation import evaluate
     from classifier.registry import RegistryError
 

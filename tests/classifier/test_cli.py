@@ -1,6 +1,5 @@
 import json
 
-import pandas as pd
 
 from cli.main import main
 from classifier_synthetic import FAST_MEMBERS

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from classifier.artifact import load_model, save_model

@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from classifier.ticket import Ticket
 from integrations.inbound import TICKET_CREATED, InboundEvent
-from integrations.route import slug
 from store import inbox
 from store.models import DONE, FAILED, Delivery, PredictionRecord, ReviewMessage, WriteBack
 from webhooks.decision import AUTO, REVIEW

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue, SimpleWorker
-from sqlalchemy import select
 
 from helpdesk_signing import zendesk_signed_headers
 from store.models import DONE, Delivery
