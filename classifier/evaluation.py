@@ -41,6 +41,20 @@ def coverage_curve(confidence: np.ndarray, correct: np.ndarray) -> list[dict]:
     return curve
 
 
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[dict]:
+    """Per confidence bin: how many, their mean confidence and how many were right (the calibration plot)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    table = []
+    for b in range(bins):
+        chosen = index == b
+        count = int(chosen.sum())
+        table.append({"low": round(float(edges[b]), 2), "high": round(float(edges[b + 1]), 2), "count": count,
+                      "confidence": round(float(confidence[chosen].mean()), 4) if count else None,
+                      "accuracy": round(float(correct[chosen].mean()), 4) if count else None})
+    return table
+
+
 def conformal_summary(sets: list[list[str]], truth: np.ndarray, alpha: float) -> dict:
     single = np.array([len(s) == 1 for s in sets])
     covered = np.array([t in s for s, t in zip(sets, truth)])
@@ -84,6 +98,7 @@ def evaluate(model: TicketClassifier, tickets: list[Ticket], truth: np.ndarray, 
         "per_class": {c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
                           "support": int(s)} for c, p, r, f, s in zip(classes, precision, recall, f1, support)},
         "coverage": coverage_curve(confidence, correct),
+        "reliability": reliability(np.asarray(confidence, dtype=float), np.asarray(correct, dtype=bool)),
         "latency_ms": latency_ms(model, tickets) if measure_latency else {"p50": None, "p99": None},
         "unseen_labels": sorted(set(truth.tolist()) - set(model_classes(model, label))),
     }

@@ -10,6 +10,7 @@ import numpy as np
 
 from classifier.features import prepare
 from classifier.model import TicketClassifier
+from classifier.report_charts import calibration_chart, confusion_heatmap, coverage_chart
 from classifier.signals import FEATURE_NAMES
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,6 @@ def render(model: TicketClassifier, result: dict, importances: dict) -> str:
     per_class = [[label, v["precision"], v["recall"], v["f1"], v["support"]] for label, v in result["per_class"].items()]
     coverage = [[c["threshold"], c["coverage"], c["accuracy"]] for c in result["coverage"]]
     confusion = result.get("confusion", {"labels": [], "matrix": []})
-    matrix = [[label, *row] for label, row in zip(confusion["labels"], confusion["matrix"])]
     shap_html = "".join(f"<h3>{html.escape(name)}</h3>" + _table(["feature", "mean |SHAP|"],
                                                                   [[f, f"{v:.4f}"] for f, v in pairs])
                         for name, pairs in importances.items()) or "<p>No tree member in this model.</p>"
@@ -75,9 +75,11 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}</style></head><b
 <h1>Evaluation of model {html.escape(model.version)}</h1>
 <p>Members kept: {html.escape(", ".join(model.label_models[0].members))}</p>
 <h2>Summary</h2>{_table(["metric", "value"], summary)}
-<h2>Coverage (auto-route at confidence threshold)</h2>{_table(["threshold", "coverage", "accuracy"], coverage)}
+<h2>Coverage (auto-route at confidence threshold)</h2>{coverage_chart(result["coverage"])}
+{_table(["threshold", "coverage", "accuracy"], coverage)}
+<h2>Calibration</h2>{calibration_chart(result.get("reliability", []))}
 <h2>Per class</h2>{_table(["class", "precision", "recall", "f1", "support"], per_class)}
-<h2>Confusion matrix (rows: true, columns: predicted)</h2>{_table(["", *confusion["labels"]], matrix)}
+<h2>Confusion matrix (rows: true, columns: predicted)</h2>{confusion_heatmap(confusion["labels"], confusion["matrix"])}
 <h2>SHAP importances of the tree members</h2>{shap_html}
 </body></html>"""
 

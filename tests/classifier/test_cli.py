@@ -32,7 +32,11 @@ def test_train_evaluate_predict_json(capsys, csv_path, tmp_path, registry_env):
     assert set(report["per_class"]["Billing"]) == {"precision", "recall", "f1", "support"}
     assert {"threshold", "coverage", "accuracy"} == set(report["coverage"][0])
     assert report["latency_ms"]["p50"] > 0
-    assert "<table" in (tmp_path / "report.html").read_text()
+    assert sum(row["count"] for row in report["reliability"]) == report["n"]
+    page = (tmp_path / "report.html").read_text()
+    for chart in ('aria-label="Coverage against accuracy"', 'aria-label="Calibration"', 'class="heatmap"'):
+        assert chart in page
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained
 
     code, stdout = _run(capsys, ["predict", "--model", str(out), "refund the double charge on my invoice"])
     prediction = json.loads(stdout)
