@@ -72,7 +72,10 @@ def tickets_from_frame(frame: pd.DataFrame, text_columns: list[str]) -> list[Tic
     return tickets
 
 
-def load_labeled(frame: pd.DataFrame, text_columns: list[str], label_columns: list[str]) -> LabeledData:
+def load_labeled(frame: pd.DataFrame, text_columns: list[str], label_columns: list[str],
+                 min_classes: int = 2) -> LabeledData:
+    """Rows with text and labels, with the checks reported. Training needs two classes; evaluating a set of
+    one class (say, this week's tickets of one queue) is fine: pass `min_classes=1`."""
     if frame.empty:
         raise DataError("no rows: the data is empty")
     _require_columns(frame, text_columns + label_columns)
@@ -92,7 +95,7 @@ def load_labeled(frame: pd.DataFrame, text_columns: list[str], label_columns: li
     for column in label_columns:
         values = labels[column].to_numpy()[keep].astype(str).astype(object)
         result.labels[column] = values
-        checks[column] = _label_checks(kept_text, values, column)
+        checks[column] = _label_checks(kept_text, values, column, min_classes)
     checks["exact_duplicates"] = int(kept_text.duplicated().sum())
     return result
 
@@ -102,10 +105,10 @@ def _rows(indices: list[int], shown: int = 10) -> dict:
     return {"count": len(indices), "rows": [int(i) + 1 for i in indices[:shown]]}
 
 
-def _label_checks(texts: pd.Series, values: np.ndarray, column: str) -> dict:
+def _label_checks(texts: pd.Series, values: np.ndarray, column: str, min_classes: int = 2) -> dict:
     counts = pd.Series(values).value_counts()
-    if len(counts) < 2:
-        raise DataError(f"label column {column}: needs at least 2 classes, found {list(counts.index)}")
+    if len(counts) < min_classes:
+        raise DataError(f"label column {column}: needs at least {min_classes} classes, found {list(counts.index)}")
     per_text = pd.DataFrame({"text": texts, "label": values}).groupby("text")["label"].nunique()
     return {
         "classes": int(len(counts)),

@@ -113,7 +113,7 @@ def run_evaluate(args) -> int:
         model = load_model(args.model) if args.model else _registry().load_current()
         frame = read_csvs(args.data)
         columns = [c.strip() for c in args.text.split(",") if c.strip()]
-        data = load_labeled(frame, columns, [args.label])
+        data = load_labeled(frame, columns, [args.label], min_classes=1)
         result = evaluate(model, data.tickets, data.labels[args.label], label=args.label)
     except (DataError, ArtifactError, RegistryError) as exc:
         return _fail(str(exc))

@@ -76,3 +76,14 @@ def test_missing_column_fails_with_its_name(capsys, csv_path, tmp_path):
     code = main(["train", "--data", str(csv_path), "--text", "nope", "--label", "queue", "--out", str(tmp_path / "x")])
     assert code == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_evaluate_takes_a_set_of_one_class(capsys, tmp_path, csv_path):
+    out = tmp_path / "model"
+    assert _run(capsys, ["train", "--data", str(csv_path), "--text", "subject,body", "--label", "queue",
+                         "--members", "linear_svm", "--out", str(out), "--json"])[0] == 0
+    one_class = tmp_path / "billing.csv"
+    one_class.write_text("subject,body,queue\nrefund,double charge on my invoice,Billing\nvat,invoice address,Billing\n")
+    code, stdout = _run(capsys, ["evaluate", "--model", str(out), "--data", str(one_class), "--text", "subject,body",
+                                 "--label", "queue", "--json"])
+    assert code == 0 and json.loads(stdout)["n"] == 2
