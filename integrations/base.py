@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from typing import Protocol
 
 from classifier.prediction import Prediction
@@ -84,24 +85,21 @@ class ReviewNotifier(Protocol):
 
 
 class WebhookMixin:
-    """verify and parse an inbound delivery with the helpdesk's webhook module (no API access needed)."""
+    """verify and parse an inbound delivery with the helpdesk's webhook module, `integrations.<key>.webhook`
+    (no API access needed, so dry-run adapters receive webhooks too)."""
 
     key: str
 
+    @property
+    def _webhook(self):
+        return import_module(f"integrations.{self.key}.webhook")
+
     def verify(self, headers: Mapping[str, str], raw_body: bytes, secret: str, now: float,
                tolerance_seconds: int) -> None:
-        if self.key == "zendesk":
-            from integrations.zendesk import webhook
-            return webhook.verify(headers, raw_body, secret, now, tolerance_seconds)
-        from integrations.freshdesk import webhook
-        return webhook.verify(headers, secret)
+        self._webhook.verify_delivery(headers, raw_body, secret, now, tolerance_seconds)
 
     def parse(self, payload: object):
-        if self.key == "zendesk":
-            from integrations.zendesk import webhook
-        else:
-            from integrations.freshdesk import webhook
-        return webhook.parse(payload)
+        return self._webhook.parse(payload)
 
 
 class DryRunHelpdesk(WebhookMixin):

@@ -85,6 +85,25 @@ def redis_url():
     connection.close()
 
 
+@pytest.fixture
+def fake_zendesk():
+    """A local server speaking the documented Zendesk API (tests/fake_zendesk.py)."""
+    from fake_zendesk import FakeZendesk
+
+    server = FakeZendesk().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_freshdesk():
+    from fake_freshdesk import FakeFreshdesk
+
+    server = FakeFreshdesk().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def starter_model_path() -> Path:
     path = REPO / "models" / "starter"

@@ -14,9 +14,7 @@ import uuid
 from flask import Blueprint, current_app, g, jsonify, request
 
 from api.errors import error_response
-from integrations.freshdesk import webhook as freshdesk_webhook
 from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge, TicketRerouted
-from integrations.zendesk import webhook as zendesk_webhook
 from learning.rerouting import record_update
 from store import inbox
 from telemetry.metrics import WEBHOOK_DELIVERIES
@@ -27,35 +25,24 @@ ignored_log = logging.getLogger("triage.webhooks.ignored")
 blueprint = Blueprint("webhooks", __name__)
 
 
-def _verify_zendesk(settings, raw: bytes) -> None:
-    zendesk_webhook.verify(request.headers, raw, settings.zendesk_webhook_secret, now=time.time(),
-                           tolerance_seconds=settings.triage_webhook_tolerance_seconds)
-
-
-def _verify_freshdesk(settings, raw: bytes) -> None:
-    freshdesk_webhook.verify(request.headers, settings.freshdesk_webhook_secret)
-
-
-# helpdesk -> (secret setting, verify, parse)
-RECEIVERS = {
-    "zendesk": ("zendesk_webhook_secret", _verify_zendesk, zendesk_webhook.parse),
-    "freshdesk": ("freshdesk_webhook_secret", _verify_freshdesk, freshdesk_webhook.parse),
-}
+SECRETS = {"zendesk": "zendesk_webhook_secret", "freshdesk": "freshdesk_webhook_secret"}
 
 
 @blueprint.post("/webhooks/<helpdesk>")
 def receive(helpdesk: str):
-    if helpdesk not in RECEIVERS:
+    if helpdesk not in SECRETS:
         return error_response(404, "unknown_helpdesk", f"no receiver for {helpdesk!r}; use zendesk or freshdesk")
     runtime = current_app.extensions["triage"]
     settings = runtime.settings
-    secret_name, verify, parse = RECEIVERS[helpdesk]
-    if not getattr(settings, secret_name):
+    secret_name = SECRETS[helpdesk]
+    secret = getattr(settings, secret_name)
+    if not secret:
         return error_response(404, "not_configured", f"{helpdesk} webhooks are off: set {secret_name.upper()}")
     try:
         raw = _read_body(settings.triage_max_body_bytes)
-        verify(settings, raw)
-        event = parse(_json(raw))
+        adapter = runtime.pipeline.helpdesks[helpdesk]  # the same adapter that later writes the route back
+        adapter.verify(request.headers, raw, secret, time.time(), settings.triage_webhook_tolerance_seconds)
+        event = adapter.parse(_json(raw))
     except DeliveryRejected as exc:
         log.info("delivery rejected", extra={"helpdesk": helpdesk, "error": exc.code, "detail": exc.detail})
         WEBHOOK_DELIVERIES.labels(helpdesk, exc.code).inc()

@@ -1,26 +1,10 @@
-"""Fake Zendesk and Freshdesk servers, and real adapters (zenpy, requests) pointed at them through the
+"""Real adapters (zenpy, requests) pointed at the fake Zendesk and Freshdesk servers (tests/conftest.py) through the
 *_API_URL overrides, on a real store (SQLite and PostgreSQL) that holds the rate budgets."""
 from __future__ import annotations
 
 import pytest
 
-from fake_freshdesk import FakeFreshdesk
-from fake_zendesk import FakeZendesk
 from helpdesk_settings import helpdesk_settings
-
-
-@pytest.fixture
-def fake_zendesk():
-    server = FakeZendesk().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake_freshdesk():
-    server = FakeFreshdesk().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

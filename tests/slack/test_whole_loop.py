@@ -12,18 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from fake_slack import BOT_TOKEN, REVIEW_CHANNEL
-from fake_zendesk import EMAIL, TOKEN, FakeZendesk
+from fake_zendesk import EMAIL, TOKEN
 from helpdesk_signing import zendesk_signed_headers
 from slack_interactions import SIGNING_SECRET, block_actions, post_interaction
 from store.models import DONE, Correction, Delivery, PredictionRecord, ReviewMessage, WriteBack
 from webhook_app import ZENDESK_SECRET, app_settings
-
-
-@pytest.fixture
-def fake_zendesk():
-    server = FakeZendesk().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
