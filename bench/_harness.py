@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +36,17 @@ def scratch_database(kind: str, workdir: Path) -> str:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def scratch_services(db: str, queue: str, prefix: str) -> tuple[Path, str, str | None]:
+    """A fresh work folder, database and (for the RQ queue) an emptied Redis database 14."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    redis_url = "redis://127.0.0.1:6379/14" if queue == "rq" else None
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    return workdir, scratch_database(db, workdir), redis_url
 
 
 def free_port() -> int:

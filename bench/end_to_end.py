@@ -12,14 +12,13 @@ import json
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
-from _harness import REPO, free_port, open_loop, scratch_database, service_env, start, start_web, stop, summary
+from _harness import REPO, free_port, open_loop, scratch_services, service_env, start, start_web, stop, summary
 
 sys.path.insert(0, str(REPO))
 from store.models import DONE, Delivery, PredictionRecord  # noqa: E402
@@ -37,13 +36,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument("--no-kill", action="store_true")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="triage-e2e-"))
-    database_url = scratch_database(args.db, workdir)
-    redis_url = "redis://127.0.0.1:6379/14" if args.queue == "rq" else None
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+    workdir, database_url, redis_url = scratch_services(args.db, args.queue, "triage-e2e-")
     env = service_env(database_url, workdir, redis_url, TRIAGE_LEASE_SECONDS="10", TRIAGE_WORKERS="1")
     subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env, check=True, cwd=REPO)
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))

@@ -16,7 +16,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from _harness import (REPO, delivery, free_port, open_loop, scratch_database, service_env, start, start_web, stop,
+from _harness import (REPO, delivery, free_port, open_loop, scratch_services, service_env, start, start_web, stop,
                       summary)
 
 SAMPLE_SECONDS = 0.5
@@ -105,13 +104,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--model", type=Path, help="model artifact folder (default: the bundled starter model)")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="triage-resources-"))
-    database_url = scratch_database(args.db, workdir)
-    redis_url = "redis://127.0.0.1:6379/14" if args.queue == "rq" else None
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+    workdir, database_url, redis_url = scratch_services(args.db, args.queue, "triage-resources-")
     env = service_env(database_url, workdir, redis_url, TRIAGE_PRELOAD_MODEL="true",
                       PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"))
     if args.model:
