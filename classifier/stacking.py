@@ -49,27 +49,30 @@ def new_stacker(seed: int) -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=300, tol=1e-3, random_state=seed)
 
 
+def _held_out_folds(member_scores: list[np.ndarray], y: np.ndarray, n_classes: int, folds, seed: int):
+    """(test rows, their logits) per fold, from a stacker fitted on the fold's other rows."""
+    inputs = stack_inputs(member_scores)
+    for train_index, test_index in folds:
+        stacker = new_stacker(seed).fit(inputs[train_index], y[train_index])
+        yield test_index, stacker_logits(stacker, inputs[test_index], n_classes)
+
+
 def held_out_stacker_logits(member_scores: list[np.ndarray], y: np.ndarray, n_classes: int, folds,
                             seed: int) -> np.ndarray:
     """Stacker logits for every row from a stacker that did not see that row."""
-    inputs = stack_inputs(member_scores)
     logits = np.zeros((len(y), n_classes))
-    for train_index, test_index in folds:
-        stacker = new_stacker(seed).fit(inputs[train_index], y[train_index])
-        logits[test_index] = stacker_logits(stacker, inputs[test_index], n_classes)
+    for test_index, fold_logits in _held_out_folds(member_scores, y, n_classes, folds, seed):
+        logits[test_index] = fold_logits
     return logits
 
 
 def _quality(member_scores, y, n_classes, folds, seed) -> tuple[float, float]:
+    """Held-out log-loss and accuracy over the rows the given folds test (one fold on large data)."""
     from scipy.special import softmax
 
-    inputs = stack_inputs(member_scores)
-    truth, logits = [], []
-    for train_index, test_index in folds:
-        stacker = new_stacker(seed).fit(inputs[train_index], y[train_index])
-        logits.append(stacker_logits(stacker, inputs[test_index], n_classes))
-        truth.append(y[test_index])
-    truth, logits = np.concatenate(truth), np.vstack(logits)
+    parts = list(_held_out_folds(member_scores, y, n_classes, folds, seed))
+    truth = np.concatenate([y[test_index] for test_index, _ in parts])
+    logits = np.vstack([fold_logits for _, fold_logits in parts])
     return (log_loss(truth, softmax(logits, axis=1), labels=np.arange(n_classes)),
             accuracy_score(truth, logits.argmax(1)))
 

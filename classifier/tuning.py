@@ -57,12 +57,5 @@ def tune(tickets: list[Ticket], labels: np.ndarray, options, n_trials: int, budg
     log.info("tuning: %d trials, best held-out log-loss %.4f with %s", len(study.trials), study.best_value,
              study.best_params)
 
-    class Fixed:  # replay the best trial's suggestions
-        params = study.best_params
-
-        def suggest_float(self, name, *args, **kwargs):
-            return self.params[name]
-
-        suggest_int = suggest_float
-
-    return {name: value for name, value in _params(Fixed()).items() if name in members}
+    best = _params(optuna.trial.FixedTrial(study.best_params))  # replay the best trial's suggestions
+    return {name: value for name, value in best.items() if name in members}
