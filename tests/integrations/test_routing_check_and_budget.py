@@ -103,22 +103,6 @@ def test_the_breaker_opens_after_repeated_failures_and_probes_before_closing():
     assert probes == ["probe"] and breaker.state == "closed"
 
 
-def test_migration_0002_goes_up_and_down(database_url):
-    from sqlalchemy import inspect
-
-    from store.database import Store, alembic_config, upgrade
-    from alembic import command
-
-    store = Store(database_url)
-    upgrade(store.engine)
-    assert {"rate_budgets", "backfill_cursors"} <= set(inspect(store.engine).get_table_names())
-    command.downgrade(alembic_config(store.engine), "0001")
-    assert not {"rate_budgets", "backfill_cursors"} & set(inspect(store.engine).get_table_names())
-    upgrade(store.engine)
-    assert {"rate_budgets", "backfill_cursors"} <= set(inspect(store.engine).get_table_names())
-    store.dispose()
-
-
 def test_a_write_whose_budget_is_spent_is_deferred_before_any_read(store, fake_zendesk):
     """Deferring after the GET would spend the account's API calls on reads that lead nowhere."""
     from integrations.errors import RateLimited

@@ -17,6 +17,7 @@ from learning.maintenance import purge_texts, retry_dead_letters
 from learning.training_set import base_from_store
 from store.models import FAILED, Delivery, PredictionRecord, TicketRecord
 from store.types import utcnow
+from webhooks.queue import RedisQueue
 
 
 def settings(**more):
@@ -71,14 +72,14 @@ def test_the_purge_deletes_old_texts_and_keeps_labels(store):
         assert [e.label for e in base_from_store(session)] == ["Access"]
 
 
-def test_dead_letters_are_retried_unless_permanent_or_too_old(store):
-    now, queued = utcnow(), []
+def test_dead_letters_are_retried_unless_permanent_or_too_old(store, redis_url):
+    now, queue = utcnow(), RedisQueue(redis_url)
     with store.session() as session:
         add_ticket(session, 1, state=FAILED, error="Timeout")
         add_ticket(session, 2, state=FAILED, error="permanent: AuthError")
         add_ticket(session, 3, state=FAILED, error="Timeout", received=now - timedelta(days=3))
-    retried = retry_dead_letters(store, SimpleNamespace(enqueue=queued.append), 24, now)
-    assert retried == queued and len(retried) == 1
+    retried = retry_dead_letters(store, queue, 24, now)
+    assert len(retried) == 1 and [job.args for job in queue.queue.jobs] == [(retried[0],)]
     with store.session() as session:
         assert session.get(Delivery, retried[0]).state == "classified"
 

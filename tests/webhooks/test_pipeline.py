@@ -58,6 +58,7 @@ def test_a_ticket_in_words_the_model_never_saw_goes_to_review_however_confident(
     with runtime.store.session() as session:
         prediction = session.scalar(select(PredictionRecord))
         assert prediction.derived["vocabulary_coverage"] < 0.5
+        assert prediction.confidence >= prediction.threshold  # confident: only the coverage rule sends it
         assert prediction.decision == REVIEW
 
 
