@@ -96,6 +96,16 @@ def fake_zendesk():
 
 
 @pytest.fixture
+def fake_slack():
+    """A local server speaking the Slack Web API methods we call (tests/fake_slack.py)."""
+    from fake_slack import FakeSlack
+
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def fake_freshdesk():
     from fake_freshdesk import FakeFreshdesk
 

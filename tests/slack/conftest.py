@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fake_slack import BOT_TOKEN, REVIEW_CHANNEL, FakeSlack
+from fake_slack import BOT_TOKEN, REVIEW_CHANNEL
 from slack_interactions import SIGNING_SECRET
 from webhook_app import app_settings
 
@@ -41,13 +41,6 @@ class RecordingHelpdesk:
             raise ConnectionError("helpdesk down")
         self.applied.append((external_id, route))
         return {"ticket": external_id, "written": route.to_dict()}
-
-
-@pytest.fixture
-def fake_slack():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

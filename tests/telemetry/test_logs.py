@@ -14,8 +14,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from fake_slack import BOT_TOKEN, REVIEW_CHANNEL, FakeSlack
-from fake_zendesk import EMAIL, TOKEN, FakeZendesk
+from fake_slack import BOT_TOKEN, REVIEW_CHANNEL
+from fake_zendesk import EMAIL, TOKEN
 from helpdesk_signing import zendesk_signed_headers
 from slack_interactions import SIGNING_SECRET
 from store.models import DONE, Delivery
@@ -30,11 +30,8 @@ UNSURE = ("I want to leave feedback about your great service, I want to give a r
 
 
 @pytest.fixture
-def fakes():
-    zendesk, slack = FakeZendesk().start(), FakeSlack().start()
-    yield zendesk, slack
-    zendesk.stop()
-    slack.stop()
+def fakes(fake_zendesk, fake_slack):
+    return fake_zendesk, fake_slack
 
 
 @pytest.fixture
