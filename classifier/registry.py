@@ -62,7 +62,8 @@ class ModelRegistry:
         return self._pointer().get("current")
 
     def versions(self) -> list[dict]:
-        """Every stored version's manifest, oldest first, with `status` current/previous/available/broken."""
+        """Every stored version's manifest, oldest first, with `status` current/previous/available/broken,
+        or rejected (a retrain the promotion rule refused; see learning.retrain)."""
         pointer = self._pointer()
         found = []
         if not self.versions_dir.is_dir():
@@ -74,7 +75,8 @@ class ModelRegistry:
                 found.append({"version": folder.name, "status": "broken", "error": str(exc)})
                 continue
             status = "current" if folder.name == pointer.get("current") else (
-                "previous" if folder.name in pointer.get("history", []) else "available")
+                "previous" if folder.name in pointer.get("history", []) else
+                "rejected" if manifest.get("outcome") == "rejected" else "available")
             found.append({**manifest, "status": status, "path": str(folder)})
         return found
 

@@ -148,9 +148,6 @@ def run_models_list(args) -> int:
     entries = registry.versions()
     rows = [{key: entry.get(key) for key in ("version", "status", "created", "main_label", "data", "metrics",
                                              "reason", "error") if entry.get(key) is not None} for entry in entries]
-    for row, entry in zip(rows, entries):  # a retrain the promotion rule refused (learning.retrain)
-        if entry.get("outcome") == "rejected" and row.get("status") == "available":
-            row["status"] = "rejected"
     current = registry.current_version()
     print(json.dumps({"current": current or "starter", "versions": rows}, indent=2, default=str))
     return 0

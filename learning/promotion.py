@@ -61,8 +61,8 @@ def sync_versions(store: Store, registry) -> None:
                 version = manifest["version"]
                 if version not in rows and manifest.get("status") != "broken":
                     rows[version] = ModelVersion(version=version, path=manifest.get("path", ""),
-                                                 status="available" if manifest.get("outcome") != "rejected"
-                                                 else "rejected", metrics=manifest.get("metrics") or {},
+                                                 status="rejected" if manifest["status"] == "rejected"
+                                                 else "available", metrics=manifest.get("metrics") or {},
                                                  reason=manifest.get("reason"), created_at=utcnow())
                     session.add(rows[version])
         else:

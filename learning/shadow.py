@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from classifier.artifact import load_model
 from classifier.registry import ModelRegistry
+from learning.live_window import HUMAN_LABELS
 from store.models import PredictionRecord, TicketRecord
 
 log = logging.getLogger(__name__)
-HUMAN_LABELS = ("slack", "helpdesk")
 
 
 class Challenger:
@@ -53,32 +54,42 @@ def build_challenger(settings, registry: ModelRegistry) -> Challenger | None:
     return Challenger(registry, settings.triage_challenger, settings.triage_canary_share)
 
 
+def _timed_predict(model, ticket):
+    started = time.perf_counter()
+    prediction = model.predict(ticket)
+    return prediction, (time.perf_counter() - started) * 1000
+
+
 def predict_pair(champion, challenger: Challenger | None, ticket, delivery_id: int):
-    """(acting prediction, shadow prediction or None) for one delivery."""
-    prediction = champion.predict(ticket)
+    """(acting prediction, its latency in ms, shadow prediction or None) for one delivery. The latency is
+    the acting model's alone: the shadow's time must not trip the latency alert."""
+    prediction, latency_ms = _timed_predict(champion, ticket)
     model = challenger.get() if challenger is not None else None
     if model is None or model.version == prediction.model_version:
-        return prediction, None
+        return prediction, latency_ms, None
     try:
-        other = model.predict(ticket)
+        other, other_ms = _timed_predict(model, ticket)
     except Exception as exc:
         log.warning("challenger prediction failed", extra={"version": challenger.version, "error": str(exc)})
-        return prediction, None
-    return (other, prediction) if challenger.acts_on(delivery_id) else (prediction, other)
+        return prediction, latency_ms, None
+    if challenger.acts_on(delivery_id):
+        return other, other_ms, prediction
+    return prediction, latency_ms, other
 
 
 def report(session: Session, since: datetime | None = None) -> dict:
     """Per model version, on deliveries with both a champion and a shadow prediction: how often the two agree,
     and accuracy on tickets a person later labelled (Slack or the helpdesk)."""
-    query = select(PredictionRecord).where(PredictionRecord.delivery_id.in_(
-        select(PredictionRecord.delivery_id).where(PredictionRecord.role == "shadow")))
+    shadows = select(PredictionRecord.delivery_id).where(PredictionRecord.role == "shadow")
+    query = select(PredictionRecord).where(PredictionRecord.delivery_id.in_(shadows))
     if since is not None:
         query = query.where(PredictionRecord.created_at >= since)
     pairs: dict[int, list[PredictionRecord]] = {}
     for row in session.scalars(query):
         pairs.setdefault(row.delivery_id, []).append(row)
-    labels = dict(session.execute(select(TicketRecord.id, TicketRecord.label).where(
-        TicketRecord.label_source.in_(HUMAN_LABELS))).all())
+    compared_tickets = select(PredictionRecord.ticket_id).where(PredictionRecord.role == "shadow")
+    labels = dict(session.execute(select(TicketRecord.id, TicketRecord.label).where(  # only the compared tickets
+        TicketRecord.id.in_(compared_tickets), TicketRecord.label_source.in_(HUMAN_LABELS))).all())
     versions: dict[str, dict] = {}
     agree = 0
     for rows in pairs.values():

@@ -54,9 +54,13 @@ class StoreTokenBucket:
             row = session.get(RateBudget, rule.key)
             if row is None:
                 return 0.0
-            elapsed = max(0.0, (self._clock() - row.updated_at).total_seconds())
-            tokens = min(rule.burst, row.tokens + elapsed * rule.refill_per_second)
+            tokens = self._tokens(row, self._clock())
             return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rule.refill_per_second
+
+    def _tokens(self, row: RateBudget, now: datetime) -> float:
+        """Tokens in the bucket at `now`: what was left, refilled since, capped at the burst."""
+        elapsed = max(0.0, (now - row.updated_at).total_seconds())
+        return min(self.rule.burst, row.tokens + elapsed * self.rule.refill_per_second)
 
     def _take(self) -> float:
         rule = self.rule
@@ -67,8 +71,7 @@ class StoreTokenBucket:
                 session.add(RateBudget(key=rule.key, tokens=rule.burst - 1, updated_at=now))
                 session.flush()
                 return 0.0
-            elapsed = max(0.0, (now - row.updated_at).total_seconds())
-            tokens = min(rule.burst, row.tokens + elapsed * rule.refill_per_second)
+            tokens = self._tokens(row, now)
             row.updated_at = max(now, row.updated_at)
             if tokens >= 1.0:
                 row.tokens = tokens - 1.0

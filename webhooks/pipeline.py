@@ -108,9 +108,7 @@ class Pipeline:
         fetched = self._fetch(helpdesk, external_id) if needs_fetch else None
         ticket = fetched or ticket
         model = self.models.get()
-        started = time.perf_counter()
-        prediction, shadow = predict_pair(model, self.challenger, ticket, delivery_id)
-        latency_ms = (time.perf_counter() - started) * 1000
+        prediction, latency_ms, shadow = predict_pair(model, self.challenger, ticket, delivery_id)
         decision = decide(prediction, self.routing, self.settings.default_threshold)
         with self.store.session() as session:
             if fetched is not None:

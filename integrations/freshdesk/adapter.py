@@ -37,9 +37,10 @@ class FreshdeskAdapter(WebhookMixin):
         return ticket_from_raw(self._read(external_id))
 
     def apply(self, external_id: str, route: Route) -> dict:
+        # first, so a delivery deferred for want of budget has spent no call on catalog or ticket reads
+        self.client.session.require_budget("PUT", f"/api/v2/tickets/{external_id}")
         catalog = self.catalog_cache.get() if route.group is not None or route.assignee is not None else None
         field_name = (route.field or {}).get("name")
-        self.client.session.require_budget("PUT", f"/api/v2/tickets/{external_id}")
         current = self._read(external_id)  # re-read right before writing group or responder
         state = TicketState(tags=tuple(current.get("tags") or ()), group=_text(current.get("group_id")),
                             assignee=_text(current.get("responder_id")),

@@ -29,13 +29,12 @@ from classifier.ticket import Ticket
 from integrations import payload_fields as fields
 from integrations.http_headers import get_header
 from integrations.inbound import TICKET_CREATED, BadSignature, IgnoredEvent, InboundEvent, TicketRerouted
-from integrations.ticket_updates import ticket_updated
+from integrations.ticket_updates import TICKET_UPDATED, ticket_updated
 
 HELPDESK = "freshdesk"
 SECRET_HEADER = "X-Webhook-Secret"
 SIMPLE_WRAPPER = "freshdesk_webhook"
 SUPPORTED_EVENTS = (TICKET_CREATED,)
-TICKET_UPDATED = "ticket.updated"
 CREATED_TRIGGERED_EVENT = "{ticket_action:created}"
 
 RECOMMENDED_WEBHOOK_BODY = """{

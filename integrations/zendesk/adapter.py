@@ -38,10 +38,11 @@ class ZendeskAdapter(WebhookMixin):
         return ticket_from_raw(self._read(external_id))
 
     def apply(self, external_id: str, route: Route) -> dict:
+        # first, so a delivery deferred for want of budget has spent no call on catalog or ticket reads
+        self.zenpy.tickets.session.require_budget("PUT", f"/api/v2/tickets/{external_id}.json")  # GuardedSession
         needs_catalog = route.group is not None or route.assignee is not None or _field_by_name(route)
         catalog = self.catalog_cache.get() if needs_catalog else None
         field_id = _field_id(route, catalog)
-        self.zenpy.tickets.session.require_budget("PUT", f"/api/v2/tickets/{external_id}.json")  # GuardedSession
         first = current = self._read(external_id)
         conflicts = 0
         while True:

@@ -91,6 +91,8 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsy
         statuses = {row.version: (row.status, row.reason) for row in session.query(ModelVersion)}
     assert statuses[worse.version][0] == "rejected" and statuses[worse.version][1] == worse.reason
     assert statuses[second.version][0] == "current" and statuses[first.version][0] == "retired"
+    in_registry = {entry["version"]: entry["status"] for entry in registry.versions()}  # what the admin page reads
+    assert in_registry[worse.version] == "rejected" and in_registry[first.version] == "previous"
 
     monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tmp_path / "models"))
     capsys.readouterr()
