@@ -25,7 +25,7 @@ def dashboard_data(runtime, days: int = DAYS) -> dict:
             "failed": tables.failed_deliveries(session),
             "models": tables.model_versions(session, _registry_versions(runtime), serving),
             "serving": serving,
-            "drift": drift_panel(session, since) or tables.drift(session),
+            "drift": drift_panel(session, since),
         }
 
 

@@ -1,7 +1,7 @@
 """The drift panel: the latest figure of each drift check (metric x segment), PSI history, active alerts.
 
-Reads `drift_checks` (written daily by the clock's drift check) and `alert_states`. Without those tables
-(an older store) it falls back to `tables.drift`, and with no rows it says plainly that none are recorded.
+Reads `drift_checks` (written daily by the clock's drift check) and `alert_states`; with no rows it says
+plainly that none are recorded.
 """
 from __future__ import annotations
 
@@ -10,19 +10,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import models as store_models
+from store.models import AlertState, DriftCheck
 
 LATEST_WINDOW = timedelta(hours=6)  # one drift run writes its rows within this
 HISTORY_METRIC_PREFIX = "psi"
 
 
-def drift_panel(session: Session, since: datetime) -> dict | None:
-    """None when the store has no `drift_checks` table (the caller shows the generic reader instead)."""
-    check = getattr(store_models, "DriftCheck", None)
-    if check is None:
-        return None
+def drift_panel(session: Session, since: datetime) -> dict:
+    check = DriftCheck
     latest = session.scalar(select(func.max(check.checked_at)))
-    panel = {"tables": [], "latest": [], "checked_at": latest, "history": {"labels": [], "series": {}},
+    panel = {"latest": [], "checked_at": latest, "history": {"labels": [], "series": {}},
              "alerts": _active_alerts(session), "message": None}
     if latest is None:
         panel["message"] = "No drift data yet: the drift check has not run."
@@ -54,8 +51,5 @@ def _history(session: Session, check, since: datetime) -> dict:
 
 
 def _active_alerts(session: Session) -> list[dict]:
-    alert = getattr(store_models, "AlertState", None)
-    if alert is None:
-        return []
     return [{"key": a.key, "value": a.value, "message": a.message, "since": a.first_seen_at}
-            for a in session.scalars(select(alert).where(alert.active.is_(True)).order_by(alert.key))]
+            for a in session.scalars(select(AlertState).where(AlertState.active.is_(True)).order_by(AlertState.key))]

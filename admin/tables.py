@@ -1,19 +1,12 @@
-"""The dashboard's tables: failed deliveries, model versions with their metrics, and any drift table.
-
-`drift` is the fallback when `admin.drift` does not know the store's drift table: it reads any mapped
-table whose name contains "drift", newest rows first, whatever its columns, and says plainly when there
-is none or it is empty.
-"""
+"""The dashboard's tables: failed deliveries and model versions with their metrics (drift: admin.drift)."""
 from __future__ import annotations
 
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import models as store_models
 from store.models import Delivery, ModelVersion
 
 METRIC_KEYS = ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "coverage", "automation_rate")
-DRIFT_ROWS = 20
 
 
 def failed_deliveries(session: Session, limit: int = 200) -> list[dict]:
@@ -54,33 +47,3 @@ def pick_metrics(metrics: dict) -> dict:
             flat = {**nested, **flat}
             break
     return {key: flat[key] for key in METRIC_KEYS if isinstance(flat.get(key), (int, float))}
-
-
-def drift(session: Session) -> dict:
-    """{"tables": [{"name", "columns", "rows"}]}, or {"message": why there is nothing to show}."""
-    tables = [mapper.class_ for mapper in store_models.Base.registry.mappers
-              if "drift" in mapper.class_.__tablename__]
-    if not tables:
-        return {"tables": [], "message": "No drift data: drift checks are not recorded in this store yet."}
-    found = []
-    for table in tables:
-        columns = [c.key for c in sa_inspect(table).column_attrs]
-        order = next((getattr(table, c) for c in ("created_at", "computed_at", "checked_at", "id") if c in columns),
-                     None)
-        query = select(table).limit(DRIFT_ROWS)
-        rows = session.scalars(query.order_by(order.desc()) if order is not None else query)
-        found.append({"name": table.__tablename__, "columns": columns,
-                      "rows": [[_cell(getattr(row, c)) for c in columns] for row in rows]})
-    if not any(t["rows"] for t in found):
-        return {"tables": found, "message": "No drift data yet: the drift check has not run."}
-    return {"tables": found, "message": None}
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (dict, list)):
-        text = ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) if isinstance(value, dict) else \
-            ", ".join(_cell(v) for v in value)
-        return text[:200]
-    return "" if value is None else str(value)[:200]

@@ -48,19 +48,11 @@ def _retrain(args) -> int:
 
 
 def _drift(args) -> int:
-    from classifier.artifact import ArtifactError, read_manifest
-    from classifier.registry import RegistryError
-    from learning.drift import check
+    from learning.drift import run_check
     from store.types import utcnow
 
-    settings, store, registry = _context()
-    try:
-        manifest = read_manifest(registry.current_path())
-    except (ArtifactError, RegistryError):
-        manifest = {}
-    with store.session() as session:
-        rows = check(session, manifest.get("drift_reference"), manifest.get("version"), utcnow())
-        print(json.dumps([{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n} for r in rows]))
+    _, store, registry = _context()
+    print(json.dumps(run_check(store, registry, utcnow())))
     return 0
 
 

@@ -115,12 +115,25 @@ def check(session, reference: dict | None, model_version: str | None, now: datet
     return checks
 
 
+def run_check(store, registry, now: datetime) -> list[dict]:
+    """One drift check against the current model's reference (none for a model without one), recorded in
+    the store; what the clock's daily job and `triage learning drift` both run."""
+    from classifier.artifact import ArtifactError, read_manifest
+    from classifier.registry import RegistryError
+
+    try:
+        manifest = read_manifest(registry.current_path())
+    except (ArtifactError, RegistryError):
+        manifest = {}
+    with store.session() as session:
+        rows = check(session, manifest.get("drift_reference"), manifest.get("version"), now)
+        return [{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n} for r in rows]
+
+
 def _profile_of(rows, terms) -> dict:
     texts = [row.text for row in rows if row.text]
-    result = profile([row.category for row in rows], [row.language for row in rows], texts, terms,
-                     [row.confidence for row in rows])
-    result["length"] = shares(length_bucket(t) for t in texts)
-    return result
+    return profile([row.category for row in rows], [row.language for row in rows], texts, terms,
+                   [row.confidence for row in rows])
 
 
 def _top(distribution: dict[str, float], k: int = 8) -> dict[str, float]:

@@ -92,17 +92,10 @@ def run_retrain() -> None:
 
 
 def run_drift_check() -> None:
-    from classifier.artifact import ArtifactError, read_manifest
-    from classifier.registry import RegistryError
-    from learning.drift import check
+    from learning.drift import run_check
 
     runtime = _runtime()
-    try:
-        manifest = read_manifest(_registry(runtime.settings).current_path())
-    except (ArtifactError, RegistryError):
-        manifest = {}
-    with runtime.store.session() as session:
-        rows = check(session, manifest.get("drift_reference"), manifest.get("version"), utcnow())
+    rows = run_check(runtime.store, _registry(runtime.settings), utcnow())
     log.info("drift checked", extra={"figures": len(rows)})
 
 

@@ -101,6 +101,9 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsy
     assert listed[worse.version]["status"] == "rejected" and listed[worse.version]["reason"] == worse.reason
     assert listed[second.version]["status"] == "current" and listed[second.version]["data"]["corrections_trained"]
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert main(["learning", "drift"]) == 0  # the same check the clock runs daily, against the current model
+    checked = json.loads(capsys.readouterr().out)
+    assert any(row["metric"] == "psi_terms" and row["segment"] == "all" and row["n"] > 0 for row in checked)
     assert main(["learning", "report"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"metric": "psi_terms", "segment": "all"}.items() <= next(
