@@ -45,7 +45,4 @@ def child_exit(server, worker):
 def post_worker_init(worker):
     runtime = getattr(worker.wsgi, "extensions", {}).get("triage")
     if runtime is not None and runtime.settings.triage_preload_model:
-        from classifier.ticket import Ticket
-
-        # one prediction loads what the model loads lazily (the sentence-embedding encoder)
-        runtime.models.get().predict(Ticket(subject="warm-up", body="loading the model"))
+        runtime.models.get()  # loads and warms the model (webhooks.model_holder)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from classifier.artifact import load_model
 from classifier.registry import ModelRegistry
+from classifier.ticket import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -69,5 +70,8 @@ class ModelHolder:
 
     def _load(self, path: Path) -> None:
         model = load_model(path)
+        # one prediction loads what the model loads lazily (the sentence-embedding encoder), so the first
+        # ticket after a start or a swap does not pay for it
+        model.predict(Ticket(subject="warm-up", body="loading the model"))
         self._model, self._path = model, path
         log.info("model loaded", extra={"model_version": model.version, "path": str(path)})
