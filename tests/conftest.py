@@ -86,6 +86,24 @@ def redis_url():
 
 
 @pytest.fixture
+def make_app(store, tmp_path):
+    """Builds apps on the test store (webhook secrets set, models under tmp_path), closed at teardown."""
+    from app import create_app
+    from webhook_app import app_settings
+
+    built = []
+
+    def build(**settings):
+        built.append(create_app(app_settings(store.url, **{"triage_model_dir": tmp_path / "models", **settings}),
+                                env_file=None))
+        return built[-1]
+
+    yield build
+    for app in built:
+        app.extensions["triage"].close()
+
+
+@pytest.fixture
 def fake_zendesk():
     """A local server speaking the documented Zendesk API (tests/fake_zendesk.py)."""
     from fake_zendesk import FakeZendesk

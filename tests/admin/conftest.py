@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from admin_seed import ADMIN_TOKEN, seed
-from webhook_app import app_settings
 
 
 
@@ -14,10 +13,5 @@ def seeded(store):
 
 
 @pytest.fixture
-def admin_app(store, tmp_path):
-    from app import create_app
-
-    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models", triage_admin_token=ADMIN_TOKEN),
-                     env_file=None)
-    yield app
-    app.extensions["triage"].close()
+def admin_app(make_app):
+    return make_app(triage_admin_token=ADMIN_TOKEN)

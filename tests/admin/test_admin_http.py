@@ -5,20 +5,16 @@ from sqlalchemy import select
 
 from admin_seed import ADMIN_TOKEN, DRIFT_ALERT, SECRET_SUBJECT
 from store.models import Delivery
-from webhook_app import app_settings
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def test_without_a_token_setting_the_admin_page_is_off(store, tmp_path):
-    from app import create_app
-
-    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models"), env_file=None)
+def test_without_a_token_setting_the_admin_page_is_off(make_app):
+    app = make_app()
     for path in ("/admin", "/admin/static/vendor/chart.umd.min.js"):
         response = app.test_client().get(path, headers=BEARER)
         assert response.status_code == 404
         assert response.get_json()["error"] == "not_configured"
-    app.extensions["triage"].close()
 
 
 def test_no_or_wrong_token_gets_401_and_no_data(admin_app, seeded):

@@ -15,12 +15,8 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture
-def app(store, tmp_path):
-    from app import create_app
-
-    app = create_app(app_settings(store.url, triage_api_keys=[KEY], triage_model_dir=tmp_path / "m"), env_file=None)
-    yield app
-    app.extensions["triage"].close()
+def app(make_app):
+    return make_app(triage_api_keys=[KEY])
 
 
 @pytest.fixture

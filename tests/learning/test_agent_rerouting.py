@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from helpdesk_signing import freshdesk_headers, zendesk_signed_headers
 from store.models import Correction, TicketRecord
-from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET, app_settings
+from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET
 
 ROUTING = """
 [categories.REFUNDS]
@@ -21,14 +21,9 @@ freshdesk = { field = { name = "cf_category", value = "Payment" } }
 
 
 @pytest.fixture
-def app(store, tmp_path):
-    from app import create_app
-
+def app(make_app, tmp_path):
     (tmp_path / "routing.toml").write_text(ROUTING)
-    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models",
-                                  triage_routing_file=tmp_path / "routing.toml"), env_file=None)
-    yield app
-    app.extensions["triage"].close()
+    return make_app(triage_routing_file=tmp_path / "routing.toml")
 
 
 def post(client, helpdesk: str, payload: dict):

@@ -31,7 +31,7 @@ from learning_stream import FAST, SHIFTED_CATEGORY, examples, stream_day
 from store.database import Store
 from store.models import ModelVersion
 from store.types import utcnow
-from webhook_app import REPO, app_settings
+from webhook_app import app_settings
 
 OPTIONS = TrainOptions(seed=1, members=FAST, embeddings="off")
 

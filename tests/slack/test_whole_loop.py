@@ -16,19 +16,14 @@ from fake_zendesk import EMAIL, TOKEN
 from helpdesk_signing import zendesk_signed_headers
 from slack_interactions import SIGNING_SECRET, block_actions, post_interaction
 from store.models import DONE, Correction, Delivery, PredictionRecord, ReviewMessage, WriteBack
-from webhook_app import ZENDESK_SECRET, app_settings
+from webhook_app import ZENDESK_SECRET
 
 
 @pytest.fixture
-def app(store, tmp_path, fake_slack, fake_zendesk, starter_model_path):
-    from app import create_app
-
-    app = create_app(app_settings(
-        store.url, triage_model_dir=tmp_path / "models", slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET, slack_review_channel=REVIEW_CHANNEL, slack_api_url=fake_slack.url,
-        zendesk_api_url=fake_zendesk.url, zendesk_email=EMAIL, zendesk_api_token=TOKEN), env_file=None)
-    yield app
-    app.extensions["triage"].close()
+def app(make_app, fake_slack, fake_zendesk, starter_model_path):
+    return make_app(
+        slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_review_channel=REVIEW_CHANNEL,
+        slack_api_url=fake_slack.url, zendesk_api_url=fake_zendesk.url, zendesk_email=EMAIL, zendesk_api_token=TOKEN)
 
 
 def test_an_unsure_ticket_goes_to_slack_and_one_click_routes_it(app, store, fake_slack, fake_zendesk):

@@ -19,7 +19,7 @@ from fake_zendesk import EMAIL, TOKEN
 from helpdesk_signing import zendesk_signed_headers
 from slack_interactions import SIGNING_SECRET
 from store.models import DONE, Delivery
-from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET, app_settings
+from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET
 
 ADMIN_TOKEN, API_KEY = "admin-token-never-logged-51", "predict-key-never-logged-77"
 SECRETS = [ZENDESK_SECRET, FRESHDESK_SECRET, TOKEN, BOT_TOKEN, SIGNING_SECRET, ADMIN_TOKEN, API_KEY]
@@ -47,17 +47,12 @@ def log_output():
 
 
 @pytest.fixture
-def app(store, tmp_path, fakes, starter_model_path):
-    from app import create_app
-
+def app(make_app, fakes, starter_model_path):
     zendesk, slack = fakes
-    app = create_app(app_settings(
-        store.url, triage_model_dir=tmp_path / "models", zendesk_api_url=zendesk.url, zendesk_email=EMAIL,
-        zendesk_api_token=TOKEN, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-        slack_review_channel=REVIEW_CHANNEL, slack_api_url=slack.url, triage_admin_token=ADMIN_TOKEN,
-        triage_api_keys=API_KEY), env_file=None)
-    yield app
-    app.extensions["triage"].close()
+    return make_app(
+        zendesk_api_url=zendesk.url, zendesk_email=EMAIL, zendesk_api_token=TOKEN, slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET, slack_review_channel=REVIEW_CHANNEL, slack_api_url=slack.url,
+        triage_admin_token=ADMIN_TOKEN, triage_api_keys=API_KEY)
 
 
 def _send(client, ticket_id: str, subject: str, body: str, request_id: str | None):

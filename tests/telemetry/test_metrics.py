@@ -9,18 +9,14 @@ import pytest
 from helpdesk_signing import zendesk_signed_headers
 from metrics_text import samples, value
 from store.models import Correction, Delivery, PredictionRecord, TicketRecord
-from webhook_app import ZENDESK_SECRET, app_settings
+from webhook_app import ZENDESK_SECRET
 
 CONFIDENT = "I want a refund for my order, please give me my money back, how do I get a refund"
 
 
 @pytest.fixture
-def app(store, tmp_path, starter_model_path):
-    from app import create_app
-
-    app = create_app(app_settings(store.url, triage_model_dir=tmp_path / "models"), env_file=None)
-    yield app
-    app.extensions["triage"].close()
+def app(make_app, starter_model_path):
+    return make_app()
 
 
 def _post(client, ticket_id: str, subject: str, secret: str = ZENDESK_SECRET):
