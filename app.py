@@ -46,13 +46,15 @@ def configure_logging(level: int = logging.INFO, settings: Settings | None = Non
             redactor.add(secret_values(settings))
 
 
-def create_app(overrides: dict | None = None, env_file: str | None = ".env", runtime: Runtime | None = None) -> Flask:
-    """Build the web app; `overrides` are settings by field name (tests), `runtime` shares a process's parts."""
+def create_app(overrides: dict | None = None, env_file: str | None = ".env", runtime: Runtime | None = None,
+               workers: str = "here") -> Flask:
+    """Build the web app; `overrides` are settings by field name (tests), `runtime` shares a process's parts,
+    `workers` says where the inbox is drained (see `webhooks.runtime`; gunicorn's app: elsewhere)."""
     settings: Settings = runtime.settings if runtime else load_settings(overrides, env_file=env_file)
     configure_logging(settings=settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.triage_max_body_bytes
-    app.extensions["triage"] = runtime or build_runtime(settings)
+    app.extensions["triage"] = runtime or build_runtime(settings, workers=workers)
 
     from api.errors import install_error_handlers
     from api.health import blueprint as health
@@ -89,6 +91,6 @@ def create_app(overrides: dict | None = None, env_file: str | None = ".env", run
 
 
 def __getattr__(name: str):
-    if name == "app":  # gunicorn's `app:app`; built on demand, never at import
-        return create_app()
+    if name == "app":  # gunicorn's `app:app`; built on demand, never at import; tickets run in `triage worker`
+        return create_app(workers="elsewhere")
     raise AttributeError(name)

@@ -43,13 +43,13 @@ def _settings(**overrides):
         raise SystemExit(2) from None
 
 
-def _runtime(**overrides):
+def _runtime(workers: str = "here", **overrides):
     from app import configure_logging
     from webhooks.runtime import build_runtime
 
     settings = _settings(**overrides)
     configure_logging(settings=settings)  # JSON lines; the settings' secrets are redacted
-    return build_runtime(settings)
+    return build_runtime(settings, workers=workers)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -66,8 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from webhooks.worker import run_worker
 
-    runtime = _runtime()
-    runtime.models.get()
+    runtime = _runtime(workers="isolated")  # each ticket in a child process under the time limit
     if runtime.settings.triage_metrics_port:  # a worker on its own machine: Prometheus scrapes it directly
         from prometheus_client import start_http_server
 

@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from integrations.circuit import CircuitBreaker
 from integrations.errors import RateLimited, Unavailable, from_status
 
-DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+DEFAULT_TIMEOUT = (5.0, 15.0)  # connect, read: two calls of a ticket stay inside TRIAGE_TICKET_TIME_LIMIT_SECONDS
 MAX_BUDGET_WAIT = 2.0  # wait in the worker for a token at most this long, else defer the delivery
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from integrations import outage
 from integrations.errors import RateLimited
 from integrations.route import Route
 from store.database import Store
@@ -88,6 +89,9 @@ def _record_failure(store: Store, policy: RetryPolicy, write_back_id: int, exc: 
         action.last_error = error[:2000]
         if isinstance(exc, RateLimited):  # not a failure: later, without spending an attempt
             action.next_try_at = utcnow() + timedelta(seconds=exc.retry_after)
+            return
+        if outage.is_outage(exc):  # the helpdesk is down, not the correction at fault: later, no attempt spent
+            action.next_try_at = utcnow() + timedelta(seconds=outage.retry_after(exc))
             return
         action.attempts += 1
         if action.attempts >= policy.max_attempts or getattr(exc, "permanent", False):

@@ -18,6 +18,7 @@ from classifier.prediction import FieldPrediction, Prediction
 from classifier.ticket import Ticket
 from config.routing import RoutingConfig
 from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
+from integrations import outage
 from integrations.errors import HelpdeskError, RateLimited
 from integrations.route import Route, build_route
 from learning.shadow import Challenger, predict_pair
@@ -88,6 +89,8 @@ class Pipeline:
             with self.store.session() as session:
                 if isinstance(exc, RateLimited):  # 429, our budget, open breaker: later, not a failed attempt
                     return inbox.defer(session, delivery_id, owner, error, exc.retry_after)
+                if outage.is_outage(exc):  # the vendor is down, not the ticket at fault: later, no attempt spent
+                    return inbox.defer(session, delivery_id, owner, f"outage: {error}", outage.retry_after(exc))
                 if isinstance(exc, HelpdeskError) and exc.permanent:  # auth, not found, rejected: no retry helps
                     return inbox.dead_letter(session, delivery_id, owner, f"permanent: {error}")
                 return inbox.record_failure(session, delivery_id, owner, error, s.max_attempts,

@@ -1,6 +1,11 @@
 """Builds one process's parts from settings: store, model, routing, adapters, queue and pipeline.
 
 The web app, `triage worker` and `triage serve` all start from here, so they cannot drift apart.
+Without REDIS_URL, `workers` says where the inbox is drained:
+- "here": threads of this process run the pipeline (tests, benchmarks);
+- "isolated": threads of this process hand each ticket to a child process under a time limit
+  (`triage worker`, and the worker process of `triage serve`);
+- "elsewhere": a web process; the workers are other processes (gunicorn's `app:app`, `triage serve`).
 """
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ from learning.shadow import build_challenger
 from store.database import Store
 from webhooks.model_holder import ModelHolder
 from webhooks.pipeline import Pipeline, PipelineSettings
-from webhooks.queue import InboxWorkers, RedisQueue
+from webhooks.queue import InboxDoorbell, InboxWorkers, RedisQueue
+
+WORKER_PLACES = ("here", "isolated", "elsewhere")
+INBOX_POLL_SECONDS = 0.5  # with the workers in another process, a new delivery waits at most this long
 
 
 @dataclass
@@ -24,14 +32,17 @@ class Runtime:
     models: ModelHolder
     routing: RoutingConfig
     pipeline: Pipeline
-    queue: InboxWorkers | RedisQueue
+    queue: InboxWorkers | InboxDoorbell | RedisQueue
+    runner: object = None  # the time-limited runner (webhooks.isolation) where tickets run in child processes
 
     def close(self) -> None:
         self.queue.stop()
+        if self.runner is not None:
+            self.runner.stop()
         self.store.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, workers: str = "here") -> Runtime:
     store = Store(settings.database_url)
     registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
     models = ModelHolder(registry, poll_seconds=settings.triage_model_poll_seconds)
@@ -47,8 +58,19 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         build_challenger(settings, registry),
     )
+    if workers not in WORKER_PLACES:
+        raise ValueError(f"workers must be one of {WORKER_PLACES}, got {workers!r}")
+    runner = None
+    if workers == "isolated":
+        from webhooks.isolation import TimeLimitedRunner
+
+        # RQ's worker runs one job at a time; the inbox workers run `triage_workers` at once
+        runner = TimeLimitedRunner(settings, store, processes=1 if settings.redis_url else settings.triage_workers)
     if settings.redis_url:
         queue = RedisQueue(settings.redis_url)
+    elif workers == "elsewhere":
+        queue = InboxDoorbell(store)
     else:
-        queue = InboxWorkers(store, pipeline.process, threads=settings.triage_workers)
-    return Runtime(settings, store, models, routing, pipeline, queue)
+        process = runner.process if runner is not None else pipeline.process
+        queue = InboxWorkers(store, process, threads=settings.triage_workers, poll_seconds=INBOX_POLL_SECONDS)
+    return Runtime(settings, store, models, routing, pipeline, queue, runner)

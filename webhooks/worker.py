@@ -1,4 +1,9 @@
-"""`triage worker`: drain RQ (with REDIS_URL) or the store's inbox, until SIGTERM."""
+"""`triage worker`: drain RQ (with REDIS_URL) or the store's inbox, until SIGTERM.
+
+Tickets run in child processes under a time limit (the runtime's `runner`, webhooks.isolation) when the
+runtime was built with workers="isolated"; with `with_clock` this process also runs the clock
+(`triage serve`'s worker process).
+"""
 from __future__ import annotations
 
 import logging
@@ -12,20 +17,31 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
 
 
-def run_worker(runtime) -> int:
+def run_worker(runtime, with_clock: bool = False) -> int:
     if isinstance(runtime.queue, RedisQueue):
         return _run_rq(runtime)
-    return _run_inbox(runtime.queue)
+    return _run_inbox(runtime, with_clock)
 
 
-def _run_inbox(workers: InboxWorkers) -> int:
+def _run_inbox(runtime, with_clock: bool) -> int:
+    workers: InboxWorkers = runtime.queue
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    scheduler = None
+    if with_clock:
+        from webhooks.clock import build_scheduler
+
+        scheduler = build_scheduler(runtime)
     workers.start()
-    log.info("inbox worker started", extra={"threads": workers.threads})
+    if scheduler is not None:
+        scheduler.start()
+    log.info("inbox worker started", extra={"threads": workers.threads, "clock": with_clock,
+                                            "isolated": runtime.runner is not None})
     stop.wait()
-    workers.stop()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    runtime.close()
     return 0
 
 
@@ -33,21 +49,25 @@ def _run_rq(runtime) -> int:
     from rq import SimpleWorker
 
     identity = worker_identity("rq")
-    jobs.bind(runtime.pipeline, identity)
+    jobs.bind(runtime.runner or runtime.pipeline, identity, runtime.queue)
     stop = threading.Event()
     threading.Thread(target=_sweep_forever, args=(runtime, stop), name="triage-sweeper", daemon=True).start()
-    # SimpleWorker runs jobs in this process: the model stays loaded, and nothing forks after torch started.
+    # SimpleWorker takes jobs in this process (the model, if loaded here, stays loaded); the ticket itself
+    # runs in the runner's child process under the time limit.
     worker = SimpleWorker([RQ_QUEUE_NAME], connection=runtime.queue.connection, name=identity.replace(":", "-"))
     log.info("rq worker started", extra={"worker": worker.name})
     try:
         worker.work(with_scheduler=False, logging_level="WARNING")
     finally:
         stop.set()
+        if runtime.runner is not None:
+            runtime.runner.stop()
     return 0
 
 
 def _sweep_forever(runtime, stop: threading.Event) -> None:
-    """Resend what crashed workers left behind and retries that fell due (cheap; every worker may run it)."""
+    """Resend what crashed workers left behind and retries that fell due (cheap; every worker may run it;
+    the queue's mark keeps a delivery from being queued twice)."""
     while not stop.is_set():
         try:
             sweep(runtime.store, runtime.queue)

@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from classifier.prediction import Prediction
 from classifier.ticket import Ticket
 from integrations.base import ReviewPost
+from integrations.circuit import CircuitBreaker
+from integrations.outage import is_outage
 from integrations.slack.client import Retrying, make_client
 from integrations.slack.messages import METADATA_EVENT, review_message
 
@@ -28,20 +30,37 @@ NO_HISTORY = {"missing_scope", "not_in_channel", "channel_not_found", "not_allow
 
 
 class SlackReviewNotifier:
-    def __init__(self, client: WebClient, channel: str, settings, retrying: Retrying | None = None):
+    """Calls go through a circuit breaker (per process): while Slack is down, reviews are deferred at once
+    (`CircuitOpen`, no attempt spent) instead of each waiting out its retries against a dead API."""
+
+    def __init__(self, client: WebClient, channel: str, settings, retrying: Retrying | None = None,
+                 breaker: CircuitBreaker | None = None):
         self.client, self.channel, self.settings = client, channel, settings
         self.retrying = retrying or Retrying()
+        self.breaker = breaker or CircuitBreaker("slack")
 
     @classmethod
     def from_settings(cls, settings) -> "SlackReviewNotifier":
-        budget = min(20.0, settings.triage_lease_seconds / 3)  # well inside the worker's lease on the delivery
+        # 3 tries of at most 10 s each plus the pauses stay inside TRIAGE_TICKET_TIME_LIMIT_SECONDS
+        budget = min(10.0, settings.triage_lease_seconds / 6)
         return cls(make_client(settings), settings.slack_review_channel, settings,
-                   Retrying(max_wait=budget, budget_seconds=budget))
+                   Retrying(attempts=3, max_wait=budget, budget_seconds=budget))
+
+    def _call(self, method: str, call):
+        self.breaker.before_call(lambda: self.client.auth_test())  # the probe: a cheap call
+        try:
+            result = self.retrying.call(method, call)
+        except Exception as exc:
+            if is_outage(exc):
+                self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        return result
 
     def post_review(self, external_id: str, helpdesk: str, ticket: Ticket, prediction: Prediction) -> ReviewPost:
         message = review_message(external_id, helpdesk, ticket, prediction, self.settings)
-        response = self.retrying.call("chat.postMessage",
-                                      lambda: self.client.chat_postMessage(channel=self.channel, **message))
+        response = self._call("chat.postMessage",
+                              lambda: self.client.chat_postMessage(channel=self.channel, **message))
         log.info("review posted", extra={"helpdesk": helpdesk, "ticket": external_id,
                                          "message_ts": response["ts"]})
         return ReviewPost(channel=response["channel"], ts=response["ts"])
@@ -52,7 +71,7 @@ class SlackReviewNotifier:
         cursor = None
         for _ in range(HISTORY_PAGES):
             try:
-                page = self.retrying.call("conversations.history", lambda: self.client.conversations_history(
+                page = self._call("conversations.history", lambda: self.client.conversations_history(
                     channel=self.channel, oldest=f"{oldest:.6f}" if oldest else None, include_all_metadata=True,
                     limit=200, cursor=cursor))
             except SlackApiError as exc:

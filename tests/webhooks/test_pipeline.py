@@ -5,9 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from classifier.ticket import Ticket
+from integrations.errors import Unavailable
 from integrations.inbound import TICKET_CREATED, InboundEvent
 from store import inbox
 from store.models import DONE, FAILED, Delivery, PredictionRecord, ReviewMessage, WriteBack
+from store.types import utcnow
 from webhooks.decision import AUTO, REVIEW
 
 
@@ -80,10 +82,13 @@ def test_a_delivery_held_by_another_worker_is_left_alone(runtime):
 
 
 class FlakyHelpdesk:
+    """Fails its first `failures` calls with `error` (by default one that is not an outage)."""
+
     key, dry_run = "zendesk", False
 
-    def __init__(self, failures: int):
+    def __init__(self, failures: int, error: Exception | None = None):
         self.failures, self.calls = failures, []
+        self.error = error or ValueError("helpdesk answered something we cannot read")
 
     def fetch_ticket(self, external_id):
         raise AssertionError("not asked for")
@@ -91,7 +96,7 @@ class FlakyHelpdesk:
     def apply(self, external_id, route):
         self.calls.append((external_id, route.category))
         if len(self.calls) <= self.failures:
-            raise ConnectionError("helpdesk unreachable")
+            raise self.error
         return {"updated": external_id}
 
 
@@ -110,13 +115,36 @@ def test_a_failing_write_back_is_retried_from_its_step_then_dead_lettered(runtim
     with runtime.store.session() as session:
         assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 1  # classified once
         delivery = session.get(Delivery, delivery_id)
-        assert "ConnectionError: helpdesk unreachable" in delivery.last_error
+        assert "ValueError: helpdesk answered something we cannot read" in delivery.last_error
         assert inbox.retry(session, [delivery_id]) == [delivery_id]
     helpdesk.failures = 0
     assert runtime.pipeline.process(delivery_id, "w1") == DONE
     assert len(helpdesk.calls) == runtime.settings.triage_max_attempts + 1
     with runtime.store.session() as session:
         assert session.scalar(select(WriteBack.result)) == {"updated": "5"}
+
+
+@pytest.mark.parametrize("error", [ConnectionError("helpdesk unreachable"), TimeoutError("read timed out"),
+                                   Unavailable("zendesk", "HTTP 503: maintenance", 503)],
+                         ids=["connection", "timeout", "http-503"])
+def test_a_helpdesk_outage_defers_the_write_back_without_spending_attempts(runtime, error):
+    from sqlalchemy import update
+
+    helpdesk = FlakyHelpdesk(failures=runtime.settings.triage_max_attempts * 2, error=error)
+    runtime.pipeline.helpdesks["zendesk"] = helpdesk
+    delivery_id = deliver(runtime, "15", CONFIDENT)
+    for _ in range(runtime.settings.triage_max_attempts * 2):  # twice as many outages as attempts allowed
+        with runtime.store.session() as session:
+            session.execute(update(Delivery).values(next_attempt_at=Delivery.received_at))
+        assert runtime.pipeline.process(delivery_id, "w1") == "routed"
+        with runtime.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery.attempts == 0 and delivery.state == "routed"
+            assert delivery.last_error.startswith("outage: ")
+            assert delivery.next_attempt_at > utcnow()  # deferred, not due at once
+    with runtime.store.session() as session:
+        session.execute(update(Delivery).values(next_attempt_at=Delivery.received_at))
+    assert runtime.pipeline.process(delivery_id, "w1") == DONE  # the helpdesk is back
 
 
 def test_a_ticket_without_text_is_still_classified_in_dry_run(runtime):

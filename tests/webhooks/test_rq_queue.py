@@ -53,3 +53,62 @@ def test_a_delivery_accepted_while_redis_is_down_is_sent_by_the_sweeper(store, t
     assert sweep(store, working) == 1
     assert [job.args for job in working.queue.jobs] == [(delivery_id,)]
     app.extensions["triage"].close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_sweepers_queue_each_due_delivery_once(store, redis_url):
+    """The clock's and the worker's sweepers both re-send due deliveries: the queue never holds more jobs
+    than deliveries are pending, however often and however concurrently they run."""
+    import threading
+
+    from classifier.ticket import Ticket
+    from integrations.inbound import InboundEvent
+    from store import inbox
+
+    pending = 150
+    with store.session() as session:
+        ids = [inbox.record_delivery(session, InboundEvent.ticket_created(
+            "zendesk", str(1000 + n), Ticket(subject="s", body="b"), None))[0] for n in range(pending)]
+    sweepers = [RedisQueue(redis_url), RedisQueue(redis_url)]
+    lengths, start = [], threading.Barrier(3)
+
+    def sweep_often(queue):
+        start.wait()
+        for _ in range(15):
+            sweep(store, queue)
+
+    threads = [threading.Thread(target=sweep_often, args=(queue,)) for queue in sweepers]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    while any(thread.is_alive() for thread in threads):
+        lengths.append(sweepers[0].queue.count)
+    for thread in threads:
+        thread.join()
+    assert max(lengths + [0]) <= pending
+    assert sweepers[0].queue.count == pending
+    assert sorted(job.args[0] for job in sweepers[0].queue.jobs) == ids
+
+    # a worker ran one job: that delivery, due again (a retry), may be queued again, once
+    processed = []
+    jobs.bind(type("Runner", (), {"process": lambda self, i, owner: processed.append(i) or "routed"})(),
+              "rq-test", sweepers[0])
+    SimpleWorker([sweepers[0].queue], connection=sweepers[0].connection).work(burst=True, max_jobs=1)
+    assert processed == [ids[0]] and sweepers[0].queue.count == pending - 1
+    assert sweepers[1].enqueue(ids[0]) is True
+    assert sweepers[0].enqueue(ids[0]) is False
+    assert sweepers[0].queue.count == pending
+    for queue in sweepers:
+        queue.stop()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_job_is_queued_again_once_its_mark_expired_only_if_rq_lost_it(store, redis_url):
+    queue = RedisQueue(redis_url)
+    assert queue.enqueue(7) is True
+    queue.connection.delete("triage:queued:7")  # the mark expired while the job still waits
+    assert queue.enqueue(7) is False and queue.queue.count == 1
+    queue.connection.delete("triage:queued:7")
+    queue.queue.empty()  # Redis lost the job (flushed), the mark has expired: queue it again
+    assert queue.enqueue(7) is True and queue.queue.count == 1
+    queue.stop()

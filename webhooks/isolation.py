@@ -1,0 +1,77 @@
+"""Runs each delivery in a child process under a time limit, so no ticket can hold a worker.
+
+A ticket whose processing hangs (a pathological text, a vendor that never answers) or kills its
+process (a segfault, the OOM killer) costs one child, not the worker: pebble kills the child at the
+limit and starts another, and the delivery records a failed attempt with the reason. After
+`TRIAGE_MAX_ATTEMPTS` such attempts it is dead-lettered, and the reason shows on the admin page.
+A thread cannot be stopped from outside in Python (a regex holds the GIL), a process can.
+
+Children are spawned, not forked: each builds its own store connections and loads the model once.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+from store import inbox
+
+log = logging.getLogger(__name__)
+_child: dict = {}  # in a child: "runtime", or "error" when it could not be built
+
+
+def _start_child(settings) -> None:
+    """Pool initializer: the child's own runtime (store, model, adapters); a failure is kept, not raised,
+    so that the pool does not respawn a broken child in a loop and each task reports the cause."""
+    from app import configure_logging
+    from webhooks.runtime import build_runtime
+
+    configure_logging(settings=settings)
+    try:
+        runtime = build_runtime(settings)
+        runtime.models.get()
+        _child["runtime"] = runtime
+    except Exception as exc:  # reported by every task this child is given
+        log.exception("ticket process could not start")
+        _child["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _process_in_child(delivery_id: int, owner: str) -> str:
+    if "runtime" not in _child:
+        raise RuntimeError(f"ticket process could not start: {_child.get('error', 'unknown error')}")
+    return _child["runtime"].pipeline.process(delivery_id, owner)
+
+
+class TimeLimitedRunner:
+    """`process(delivery_id, owner)` like `Pipeline.process`, but in a child process within `time_limit` s."""
+
+    def __init__(self, settings, store, processes: int):
+        self.settings, self.store = settings, store
+        self.time_limit = settings.ticket_time_limit
+        self.pool = ProcessPool(max_workers=processes, initializer=_start_child, initargs=(settings,),
+                                context=multiprocessing.get_context("spawn"))
+
+    def process(self, delivery_id: int, owner: str) -> str:
+        future = self.pool.schedule(_process_in_child, args=(delivery_id, owner), timeout=self.time_limit)
+        try:
+            return future.result()
+        except FutureTimeout:
+            reason = f"processing took longer than {self.time_limit:g} s (TRIAGE_TICKET_TIME_LIMIT_SECONDS); stopped"
+        except ProcessExpired as exc:
+            reason = f"the ticket process died (exit code {exc.exitcode})"
+        except Exception as exc:  # the child could not start, or the pipeline itself raised
+            reason = f"{type(exc).__name__}: {exc}"
+        return self._record(delivery_id, owner, reason)
+
+    def _record(self, delivery_id: int, owner: str, reason: str) -> str:
+        log.warning("ticket stopped", extra={"delivery_id": delivery_id, "reason": reason})
+        s = self.settings
+        with self.store.session() as session:
+            return inbox.record_failure(session, delivery_id, owner, reason, s.triage_max_attempts,
+                                        s.triage_retry_base_seconds, s.triage_retry_max_seconds)
+
+    def stop(self) -> None:
+        self.pool.stop()
+        self.pool.join(timeout=10)
