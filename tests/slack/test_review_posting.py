@@ -98,13 +98,39 @@ def test_slack_down_leaves_the_delivery_for_a_later_retry_and_then_posts_once(st
     with store.session() as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery.next_attempt_at > utcnow()
-        if status == 429:  # deferred past Retry-After: a rate limit never spends an attempt
-            assert delivery.attempts == 0 and "SlackRateLimited" in delivery.last_error
-        else:
-            assert delivery.attempts == 1 and "SlackApiError" in delivery.last_error
+        # a rate limit or an outage is not the ticket's fault: deferred, no attempt spent
+        assert delivery.attempts == 0
+        assert ("SlackRateLimited" if status == 429 else "outage: SlackApiError") in delivery.last_error
     make_due(store, delivery_id)
     assert pipeline.process(delivery_id, "w1") == DONE
     assert len(fake_slack.messages[REVIEW_CHANNEL]) == 1
+
+
+def test_a_long_slack_outage_never_dead_letters_and_the_breaker_spares_slack(store, pipeline, fake_slack):
+    """Slack answers 503 for longer than a delivery has attempts: every ticket waits (no attempt spent);
+    after the breaker's threshold, calls stop reaching Slack until its probe succeeds; then all are posted."""
+    from integrations.circuit import CircuitBreaker
+
+    clock = [0.0]
+    pipeline.notifier.breaker = CircuitBreaker("slack", threshold=3, cooldown=30, clock=lambda: clock[0])
+    deliveries = [review_delivery(store, str(20 + n)) for n in range(8)]
+    fake_slack.fail("chat.postMessage", 503, times=1000)
+    for delivery_id in deliveries:
+        assert pipeline.process(delivery_id, "w1") == REVIEW
+    # 3 failures open the breaker (2 tries each), the other 5 deliveries never reach Slack
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3 * 2
+    with store.session() as session:
+        for delivery_id in deliveries:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery.attempts == 0 and delivery.state == REVIEW and delivery.next_attempt_at > utcnow()
+        assert "CircuitOpen" in session.get(Delivery, deliveries[-1]).last_error
+    fake_slack._failures.clear()  # Slack is back; the breaker's probe (auth.test) finds it after the cooldown
+    clock[0] += 31
+    for delivery_id in deliveries:
+        make_due(store, delivery_id)
+        assert pipeline.process(delivery_id, "w1") == DONE
+    assert len(fake_slack.messages[REVIEW_CHANNEL]) == len(deliveries)
+    assert len(fake_slack.calls_to("auth.test")) == 1
 
 
 def test_without_slack_the_ticket_waits_in_the_store_review_queue(store, pipeline, fake_slack):
