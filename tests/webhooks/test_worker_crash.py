@@ -1,4 +1,5 @@
-"""`triage worker` processes killed with SIGKILL mid-ticket: on restart every ticket finishes exactly once.
+"""`triage worker` processes (with their ticket processes) killed with SIGKILL mid-ticket: on restart every
+ticket finishes exactly once.
 
 Runs both queue modes (the store's inbox, and RQ on the real Redis) on both databases.
 """
@@ -36,7 +37,10 @@ def worker_env(database_url: str, redis_url: str | None, tmp_path) -> dict:
 
 def start_worker(env: dict, log_path) -> subprocess.Popen:
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=REPO, env=env, stdout=log, stderr=log)
+    # its own process group: the kill below takes the worker and its ticket processes at once, as a crash
+    # of the machine or the container would (killing only the parent lets the children finish their tickets)
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=REPO, env=env, stdout=log, stderr=log,
+                            start_new_session=True)
 
 
 def counts(store) -> tuple[int, int]:
@@ -76,7 +80,7 @@ def test_a_worker_killed_mid_ticket_loses_nothing_and_repeats_nothing(store, red
         worker = start_worker(env, tmp_path / "worker.log")
         before = counts(store)[0]
         wait_for(lambda: counts(store)[0] >= before + 5 and counts(store)[1] > 0, 180, "the worker to be mid-ticket")
-        worker.send_signal(signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
         if counts(store)[1] > 0:
             killed_mid_ticket = True
