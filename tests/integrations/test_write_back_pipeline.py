@@ -68,7 +68,11 @@ def test_nothing_is_lost_or_applied_twice_across_an_outage(store, fake_zendesk, 
     before_open = len(fake_zendesk.requests)
     with store.session() as session:
         attempts = [session.get(Delivery, ids[n]).attempts for n in ids]
-    assert attempts == [1, 1, 1, 0, 0, 0]  # three real failures opened the breaker; the rest were deferred
+    assert attempts == [0] * 6  # an outage is not the tickets' fault: all deferred, none spent an attempt
+    with store.session() as session:
+        errors = [session.get(Delivery, ids[n]).last_error for n in ids]
+    assert all(error.startswith("outage: Unavailable") for error in errors[:3])  # three real failures ...
+    assert all("CircuitOpen" in error for error in errors[3:])  # ... opened the breaker; the rest never left
     assert before_open == 3  # an open breaker sends nothing
     fake_zendesk.scripted.clear()  # the outage ends
     time.sleep(0.35)

@@ -15,6 +15,7 @@ SCOPES = {
     "chat_postEphemeral": {"chat:write"},
     "conversations_history": {"channels:history", "groups:history"},
     "usergroups_users_list": {"usergroups:read"},
+    "auth_test": set(),  # the circuit breaker's probe: needs no scope
 }
 
 

@@ -162,9 +162,10 @@ def test_a_correction_stays_pending_while_the_helpdesk_is_down_and_is_written_la
     helpdesk.failures = 1
     post_interaction(make_slack_app().test_client(), block_actions(message, REVIEW_CHANNEL, "triage_route_1"))
     fake_slack.wait_for("chat.update")
-    wait_until(lambda: _write_back(store) is not None and _write_back(store).attempts == 1)
+    wait_until(lambda: _write_back(store) is not None and _write_back(store).last_error is not None)
     action = _write_back(store)
-    assert (action.state, action.last_error) == ("pending", "ConnectionError: helpdesk down")
+    # an outage: pending and later, without spending one of the correction's attempts
+    assert (action.state, action.attempts, action.last_error) == ("pending", 0, "ConnectionError: helpdesk down")
     assert apply_pending_corrections(store, {"zendesk": helpdesk}) == 0  # not due yet: backoff
     with store.session() as session:
         from store.types import utcnow
