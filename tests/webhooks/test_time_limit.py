@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from admin.tables import failed_deliveries
 from classifier.ticket import Ticket
 from integrations.inbound import InboundEvent
 from store import inbox
@@ -69,4 +70,6 @@ def test_a_hanging_ticket_is_stopped_counted_and_dead_lettered_while_others_flow
     assert "longer than 2 s" in failed.last_error
     with store.session() as session:
         assert [d.id for d in inbox.failed(session)] == [hanging]
+        (shown,) = failed_deliveries(session)  # the admin page's Failed deliveries table gives the reason
+        assert shown["id"] == hanging and "longer than 2 s" in shown["error"]
         assert session.scalar(select(Delivery.state).where(Delivery.id == behind[-1])) == DONE
