@@ -73,7 +73,7 @@ def send_hostile(base: str, statuses: dict[str, list[int]]) -> None:
         headers = {"Content-Type": "application/json", **zendesk_signed_headers(SECRET, body)}
         note(name, session.post(f"{base}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code)
     body = b'{"ticket_id": "60010", "subject": "request id", "description": "refund"}'
-    headers = {"Content-Type": "application/json", "X-Request-Id": "\x7f" * 500 + "é" * 100,
+    headers = {"Content-Type": "application/json", "X-Request-Id": "../<script>" + "x" * 500 + " \t;",
                **zendesk_signed_headers(SECRET, body)}
     note("junk request id", session.post(f"{base}/webhooks/zendesk", data=body, headers=headers, timeout=30)
          .status_code)
