@@ -3,32 +3,40 @@
 Only the newest message of an e-mail counts: quoted replies and signatures repeat other tickets and
 drown the words that say what this one is about. Bodies are cut at `MAX_CHARS` characters after cleaning
 (and at `MAX_RAW_CHARS` before, so a 5 MB body costs no more than a long one); the first few thousand
-characters carry the request, and n-gram and embedding costs grow with length.
+characters carry the request, and n-gram and embedding costs grow with length (see `classifier.limits`).
+
+Every pattern here runs in time linear in its input: a line pattern never lets whitespace run across lines
+(`[^\S\n]`, so 100,000 blank lines are not each rescanned to the end), repetitions are bounded or
+possessive, and a tag may not contain `<` (so a scan from each `<` ends at the next one).
 """
 from __future__ import annotations
 
 import html
 import re
 
-MAX_CHARS = 4000
-MAX_RAW_CHARS = 50_000
+from classifier.limits import MAX_BODY_CHARS, MAX_CLEAN_CHARS
 
-_TAG = re.compile(r"<[a-zA-Z/!][^>]{0,2000}>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_BREAK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
+MAX_CHARS = MAX_CLEAN_CHARS
+MAX_RAW_CHARS = MAX_BODY_CHARS
+
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,2000}+>")
+# Up to the matching end tag; the scan stops at the next <script or <style, so unclosed ones cost one pass.
+_SCRIPT = re.compile(r"<(script|style)\b(?:[^<]++|<(?!(?:script|style)\b|/\1\b))*+</\1\s*+>", re.IGNORECASE)
+_BREAK_TAG = re.compile(r"<\s*+(?:br|/p|/div|/li|/tr|/h\d)\b[^<>]{0,2000}+>", re.IGNORECASE)
+_LINE_START, _LINE_END = r"^[^\S\n]*+", r"[^\S\n]*+$"  # horizontal whitespace only
 # A line that starts a quoted earlier message: everything from here on is history, not this ticket.
 _REPLY_HEADER = re.compile(
-    r"^\s*(-{2,}\s*original message\s*-{2,}|-{2,}\s*forwarded message\s*-{2,}"
-    r"|on .{0,200}wrote:|am .{0,200}schrieb .{0,100}:|le .{0,200}a écrit\s*:|el .{0,200}escribió\s*:"
-    r"|from:\s.+|von:\s.+|de:\s.+@.+|_{10,})\s*$",
+    _LINE_START + r"(?:-{2,}[^\S\n]*original message[^\S\n]*-{2,}|-{2,}[^\S\n]*forwarded message[^\S\n]*-{2,}"
+    r"|on .{0,200}wrote:|am .{0,200}schrieb .{0,100}:|le .{0,200}a écrit[^\S\n]*:"
+    r"|el .{0,200}escribió[^\S\n]*:|from:\s.+|von:\s.+|de:\s.+@.+|_{10,})" + _LINE_END,
     re.IGNORECASE | re.MULTILINE,
 )
-_QUOTED_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
+_QUOTED_LINE = re.compile(_LINE_START + r">.*$", re.MULTILINE)
 # Sign-off lines; only cut when they sit in the last part of the text (a signature, not the request).
 _SIGN_OFF = re.compile(
-    r"^\s*(--\s*|best regards,?|kind regards,?|regards,?|thanks,?|thank you,?|cheers,?|sincerely,?"
-    r"|mit freundlichen grüßen,?|viele grüße,?|saludos( cordiales)?,?|cordialement,?|atenciosamente,?"
-    r"|sent from my .+)\s*$",
+    _LINE_START + r"(?:--|best regards,?|kind regards,?|regards,?|thanks,?|thank you,?|cheers,?|sincerely,?"
+    r"|mit freundlichen grüßen,?|viele grüße,?|saludos(?: cordiales)?,?|cordialement,?|atenciosamente,?"
+    r"|sent from my .+)" + _LINE_END,
     re.IGNORECASE | re.MULTILINE,
 )
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -47,13 +55,19 @@ def strip_html(text: str) -> str:
 def cut_history(text: str) -> str:
     """Drop quoted replies (`> ...`, `On ... wrote:` and what follows) and a trailing signature."""
     header = _REPLY_HEADER.search(text)
-    if header and header.start() > 0:
+    if header and header.start() > _first_non_blank(text):
         text = text[: header.start()]
     text = _QUOTED_LINE.sub("", text)
+    first = _first_non_blank(text)
     for sign_off in _SIGN_OFF.finditer(text):
-        if sign_off.start() >= 0.5 * len(text) and sign_off.start() > 0:
+        if sign_off.start() >= 0.5 * len(text) and sign_off.start() > first:
             return text[: sign_off.start()]
     return text
+
+
+def _first_non_blank(text: str) -> int:
+    """Index of the first non-whitespace character: a header or sign-off there has nothing before it."""
+    return len(text) - len(text.lstrip())
 
 
 def fold_whitespace(text: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from classifier.limits import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, head
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -18,5 +20,5 @@ class Ticket:
 
     @property
     def text(self) -> str:
-        """Subject and body joined as the models see them (before normalisation)."""
-        return f"{self.subject}\n{self.body}".strip()
+        """Subject and body joined as the models see them (before normalisation), each cut to its cap first."""
+        return f"{head(self.subject, MAX_SUBJECT_CHARS)}\n{head(self.body, MAX_BODY_CHARS)}".strip()

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 
+from classifier.limits import MAX_BODY_CHARS
 from store.models import DriftCheck
 from learning import live_window
 
@@ -48,7 +49,8 @@ def length_bucket(text: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
+    """Distinct content words of a ticket's text, read only as far as the classifier reads it (its raw cap)."""
+    return {w for w in (m.lower() for m in _WORD.findall(text[:MAX_BODY_CHARS])) if w not in _STOP}
 
 
 def term_shares(texts: list[str], terms: list[str] | None = None) -> dict[str, float]:

@@ -3,15 +3,22 @@
 The code never logs a secret on purpose (nor a ticket's subject or body); this catches one that slips in
 through an exception message or a URL. Values shorter than `MIN_SECRET_LENGTH` are ignored, since
 redacting a two-letter "secret" would mangle every line.
+
+It also cuts the message, each string field and the traceback of a record to `MAX_LOG_CHARS`
+(`classifier.limits`), so an exception that quotes a megabyte of ticket logs a bounded line. The cut comes
+after redaction of the part kept (plus the longest secret), so it can never leave half a secret.
 """
 from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
 
+from classifier.limits import MAX_LOG_CHARS
+
 SECRET_WORDS = ("secret", "token", "key", "password")
 MIN_SECRET_LENGTH = 6
 REDACTED = "[redacted]"
+CUT = "…[cut]"
 
 
 def secret_values(settings) -> set[str]:
@@ -29,28 +36,40 @@ def secret_values(settings) -> set[str]:
 class SecretRedactor(logging.Filter):
     def __init__(self, secrets: set[str] | None = None):
         super().__init__()
-        self.secrets: set[str] = set(secrets or ())
+        self.secrets: set[str] = set()
+        self._longest_first: list[str] = []
+        self.add(set(secrets or ()))
 
     def add(self, secrets: set[str]) -> None:
         self.secrets |= set(secrets)
+        self._longest_first = sorted(self.secrets, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         cleaned = self._clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         for key, value in list(vars(record).items()):
-            if isinstance(value, str) and key != "msg" and any(s in value for s in self.secrets):
+            if isinstance(value, str) and key != "msg" and (len(value) > MAX_LOG_CHARS or self._holds_secret(value)):
                 setattr(record, key, self._clean(value))
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            if any(secret in text for secret in self.secrets):
+            if len(text) > MAX_LOG_CHARS or self._holds_secret(text):
                 record.exc_info, record.exc_text = None, self._clean(text)
         return True
 
+    def _holds_secret(self, text: str) -> bool:
+        return any(secret in text for secret in self._longest_first)
+
     def _clean(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
+        """Secrets replaced; a text over the cap is cut, and a secret cut in half by the window is dropped whole.
+
+        Only the first cap plus the longest secret's length is read. A secret there is either whole (and
+        replaced) or runs past the window's end; so the window's last `longest` characters are dropped too."""
+        longest = len(self._longest_first[0]) if self._longest_first else 0
+        cut = len(text) > MAX_LOG_CHARS
+        if cut:
+            text = text[: MAX_LOG_CHARS + longest]
+        for secret in self._longest_first:
             text = text.replace(secret, REDACTED)
-        return text
+        return text[: min(MAX_LOG_CHARS, len(text) - longest)] + CUT if cut else text

@@ -2,11 +2,14 @@
 
 Ticket text is shown as `plain_text`, so nothing a customer writes can mention `@channel` or fake a link;
 e-mail addresses and phone numbers are masked before the excerpt is cut, so a cut never reveals half of one.
+The subject and body are cut to their caps (`classifier.limits`) before masking, at whole words.
+Each pattern tries a long word from its first character only (a lookbehind), so masking is linear.
 """
 from __future__ import annotations
 
 import re
 
+from classifier.limits import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, head_of_whole_words
 from classifier.prediction import Prediction
 from classifier.ticket import Ticket
 
@@ -24,7 +27,10 @@ LEAVE_VALUE = "leave"
 MAX_VALUE_CHARS = 150  # Block Kit's limit for an option's value
 METADATA_EVENT = "triage_review"  # message metadata: finds a message whose ts we failed to record
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DOMAIN = r"[\w-]++(?:\.[\w-]++)++"
+# From the start of a run of address characters only; possessive, so a failed try never backtracks. The
+# tail catches an address glued on by "+" or "." ("a@b.com+c@d.org"), which the run start cannot see.
+EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]++@{_DOMAIN}(?:[.+][\w.+-]*+@{_DOMAIN})*+")
 # a leading +, or digit groups split by spaces, dots, dashes or brackets, or a bare run of 10+ digits
 PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{5,}\d|\(?\d{2,5}\)?(?:[\s.-]\(?\d{2,5}\)?){1,4}|\d{10,15})(?!\w)")
 DATE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{4}")
@@ -33,7 +39,8 @@ MASKED_EMAIL, MASKED_PHONE = "[email]", "[phone]"
 
 def mask(text: str) -> str:
     """E-mail addresses to `[email]`, phone-like numbers (7 to 15 digits, not dates) to `[phone]`."""
-    text = EMAIL.sub(MASKED_EMAIL, text)
+    if "@" in text:
+        text = EMAIL.sub(MASKED_EMAIL, text)
     return PHONE.sub(_mask_phone, text)
 
 
@@ -46,7 +53,7 @@ def _mask_phone(match: re.Match) -> str:
 
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     """The body masked, whitespace collapsed, cut to at most `limit` characters (an ellipsis marks a cut)."""
-    text = " ".join(mask(body).split())
+    text = " ".join(mask(head_of_whole_words(body, MAX_BODY_CHARS)).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -97,7 +104,7 @@ def _percent(p: float) -> str:
 def review_message(external_id: str, helpdesk: str, ticket: Ticket, prediction: Prediction,
                    settings) -> dict:
     """Arguments for `chat.postMessage` (without the channel): text, blocks and metadata."""
-    subject = " ".join(mask(ticket.subject).split()) or "(no subject)"
+    subject = " ".join(mask(head_of_whole_words(ticket.subject, MAX_SUBJECT_CHARS)).split()) or "(no subject)"
     top = prediction.top_k(TOP_K)
     url = ticket_url(helpdesk, external_id, settings)
     name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"

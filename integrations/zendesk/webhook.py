@@ -154,14 +154,25 @@ def _channel(raw: str | None) -> str | None:
 
 
 def strip_comment_header(text: str) -> str:
-    """Drop the "-----\\n\\nName, date\\n\\n" header that {{ticket.description}} puts before the comment."""
-    lines = text.strip().splitlines()
-    if len(lines) < 2 or len(lines[0].strip()) < 10 or set(lines[0].strip()) != {"-"}:
-        return text.strip()
-    rest = lines[1:]
-    while rest and not rest[0].strip():
-        rest.pop(0)
-    return "\n".join(rest[1:]).strip()  # rest[0] is "Name, date"
+    """Drop the "-----\\n\\nName, date\\n\\n" header that {{ticket.description}} puts before the comment.
+
+    Only a body that starts with such a rule is split into lines: others (a megabyte of lines) cost no split."""
+    text = text.strip()
+    if not _starts_with_rule(text[:_RULE_PEEK_CHARS].splitlines()):
+        return text
+    lines = text.splitlines()
+    if len(lines) < 2 or not _starts_with_rule(lines):
+        return text
+    first = next((i for i in range(1, len(lines)) if lines[i].strip()), len(lines))  # no pop(0): linear
+    return "\n".join(lines[first + 1:]).strip()  # lines[first] is "Name, date"
+
+
+_RULE_PEEK_CHARS = 200
+
+
+def _starts_with_rule(lines: list[str]) -> bool:
+    rule = lines[0].strip() if lines else ""
+    return len(rule) >= 10 and set(rule) == {"-"}
 
 
 _EVENT_HANDLERS: dict[str, Callable[[Mapping[str, object]], InboundEvent]] = {
