@@ -6,6 +6,7 @@ token or login cookie it answers 401 with the login form and shows no data.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
 
@@ -13,6 +14,12 @@ from admin import auth
 from admin.dashboard import chart_payload, dashboard_data
 from api.errors import error_response
 from store import inbox
+from store.models import Delivery
+
+# Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
+_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
+_LARGEST_ROW_ID = 2**31 - 1
+ADMIN_FORM_BYTES = 16 * 1024  # a token and a CSRF value: no admin form comes near this
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
@@ -32,12 +39,23 @@ def _guard():
     token = _token()
     if not token:
         return error_response(404, "not_configured", "the admin page is off: set TRIAGE_ADMIN_TOKEN to turn it on")
+    if request.method == "POST" and _form_too_large():
+        return error_response(413, "payload_too_large", f"an admin form is at most {ADMIN_FORM_BYTES} bytes")
     if request.endpoint in ("admin.login", "admin.static"):
         return None
     if not auth.authorised(request, token):
         return _login_page(401, "Wrong or expired token." if auth.bearer(request) or request.cookies.get(auth.COOKIE)
                            else None)
     return None
+
+
+def _form_too_large() -> bool:
+    """Werkzeug cuts a chunked body at `MAX_CONTENT_LENGTH` without a word, and would parse the cut form:
+    a body that reaches the cap is refused instead. Read with the cache on, so `request.form` still sees it."""
+    cap = min(ADMIN_FORM_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or ADMIN_FORM_BYTES)
+    if request.content_length is not None:
+        return request.content_length > cap
+    return len(request.get_data(cache=True)) >= cap
 
 
 def _login_page(status: int, error: str | None = None):
@@ -85,20 +103,34 @@ def dashboard():
     return response
 
 
-@blueprint.post("/deliveries/<int:delivery_id>/retry")
-def retry(delivery_id: int):
+def row_id(text: str) -> int | None:
+    """The id written in a URL as a row id, or None if no row can have it (zero, negative, huge, not digits)."""
+    if not _ROW_ID.fullmatch(text) or int(text) > _LARGEST_ROW_ID:
+        return None
+    return int(text)
+
+
+@blueprint.post("/deliveries/<delivery_id>/retry")
+def retry(delivery_id: str):
+    """`delivery_id` is any text, so an id no row can have gets our JSON 404, never a database error."""
+    row = row_id(delivery_id)
+    if row is None:
+        return error_response(404, "not_found", f"no delivery has the id {delivery_id[:40]!r}")
     if not auth.csrf_ok(request, _token()):
         abort(403)
     runtime = current_app.extensions["triage"]
     with runtime.store.session() as session:
-        requeued = inbox.retry(session, [delivery_id])
+        requeued = inbox.retry(session, [row])
+        exists = bool(requeued) or session.get(Delivery, row) is not None
+    if not exists:
+        return error_response(404, "not_found", f"no delivery has the id {row}")
     if not requeued:
-        return error_response(409, "not_failed", f"delivery {delivery_id} is not a failed delivery")
+        return error_response(409, "not_failed", f"delivery {row} is not a failed delivery")
     try:
-        runtime.queue.enqueue(delivery_id)
+        runtime.queue.enqueue(row)
     except Exception:  # stored as due: the sweeper sends it
-        log.warning("enqueue after retry failed; the sweeper will pick it up", extra={"delivery_id": delivery_id})
-    log.info("delivery requeued from the admin page", extra={"delivery_id": delivery_id})
+        log.warning("enqueue after retry failed; the sweeper will pick it up", extra={"delivery_id": row})
+    log.info("delivery requeued from the admin page", extra={"delivery_id": row})
     if auth.bearer(request) is not None:
-        return {"status": "requeued", "delivery_id": delivery_id}
-    return redirect(url_for("admin.dashboard", requeued=delivery_id, _anchor="failed"), code=303)
+        return {"status": "requeued", "delivery_id": row}
+    return redirect(url_for("admin.dashboard", requeued=row, _anchor="failed"), code=303)

@@ -13,7 +13,9 @@ def openapi_document(version: str) -> dict:
     )
     errors = {
         str(status): {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
-        for status, text in ((400, "invalid request"), (401, "missing or wrong API key"), (413, "body too large"))
+        for status, text in ((400, "invalid request, or an input the model cannot classify"),
+                             (401, "missing or wrong API key"), (404, "the predict API is off (no TRIAGE_API_KEYS)"),
+                             (413, "body too large"))
     }
 
     def operation(summary: str, request: str, response: str) -> dict:

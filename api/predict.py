@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import hmac
-import json
+import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response
 from api.openapi import openapi_document
+from api.request_body import BodyRefused, parse_json, read_body
 from api.schemas import BatchIn, TicketIn
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("predict", __name__)
 
 
@@ -38,7 +40,15 @@ def _answer(schema: type[BaseModel], predict):
     parsed = _parse(schema)
     if not isinstance(parsed, schema):
         return parsed
-    return jsonify(predict(current_app.extensions["triage"].models.get(), parsed))
+    model = current_app.extensions["triage"].models.get()
+    try:
+        return jsonify(predict(model, parsed))
+    except Exception as exc:
+        # The request passed validation, so a model that fails on it fails on this input: 400, and logged
+        # in full, since it is still our bug. (A model that cannot load fails above, in `models.get()`.)
+        log.exception("the model failed on a valid request")
+        return error_response(400, "unclassifiable", f"the model could not classify this input "
+                                                     f"({type(exc).__name__}); the error has been logged")
 
 
 def _refuse_unauthorised():
@@ -54,14 +64,14 @@ def _refuse_unauthorised():
 
 
 def _parse(model: type[BaseModel]):
-    raw = request.get_data()
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return error_response(400, "invalid_json", "the body is not valid JSON")
+        data = parse_json(read_body(current_app.extensions["triage"].settings.triage_max_body_bytes))
+    except BodyRefused as exc:
+        return error_response(exc.status, exc.code, exc.detail)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return error_response(400, "invalid_request", f"{where}: {first['msg']} ({exc.error_count()} problem(s) in all)")
+        where = ".".join(str(p) for p in first["loc"])[:200] or "body"
+        reason = first["msg"].removeprefix("Value error, ")  # our own validators' messages
+        return error_response(400, "invalid_request", f"{where}: {reason} ({exc.error_count()} problem(s) in all)")

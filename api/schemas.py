@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from classifier.ticket import Ticket
 
 MAX_BATCH = 1000
+# A ticket's creation time outside these years is a typo or an attack; the time features would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
 
 class TicketIn(BaseModel):
@@ -16,11 +18,19 @@ class TicketIn(BaseModel):
     subject: str = Field("", max_length=10_000)
     body: str = Field("", max_length=500_000)
     channel: str | None = Field(None, max_length=64)
-    created_at: datetime | None = None
+    created_at: datetime | None = Field(
+        None, description=f"ISO 8601 in the years {EARLIEST_YEAR} to {LATEST_YEAR}; without an offset it is UTC")
     organization: str | None = Field(None, max_length=255)
     tier: str | None = Field(None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=200)
     language: str | None = Field(None, max_length=16)
+
+    @field_validator("created_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+        return value
 
     def to_ticket(self) -> Ticket:
         created = self.created_at

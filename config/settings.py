@@ -5,13 +5,20 @@ turns pydantic's report into a `SettingsError` whose message is exactly that lin
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+log = logging.getLogger(__name__)
+
+# A secret pasted with a trailing newline or space would never match what the sender signs with (or would
+# be sent with it), and nothing would say why: such whitespace is removed, with a warning naming the variable.
+SECRET_SETTINGS = ("triage_admin_token", "slack_bot_token", "slack_signing_secret", "zendesk_api_token",
+                   "zendesk_webhook_secret", "freshdesk_api_key", "freshdesk_webhook_secret")
 
 
 class SettingsError(Exception):
@@ -83,10 +90,20 @@ class Settings(BaseSettings):
     freshdesk_webhook_secret: str | None = None
     freshdesk_api_url: str | None = None
 
+    @field_validator(*SECRET_SETTINGS, mode="before")
+    @classmethod
+    def _strip_secret(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and value != value.strip():
+            _warn_stripped(info.field_name)
+            return value.strip()
+        return value
+
     @field_validator("triage_api_keys", "slack_reviewers", "triage_train_data", mode="before")
     @classmethod
-    def _split_commas(cls, value: object) -> object:
+    def _split_commas(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
+            if info.field_name == "triage_api_keys" and value != value.strip():  # spaces after commas are fine
+                _warn_stripped(info.field_name)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
@@ -132,6 +149,11 @@ class Settings(BaseSettings):
     def dry_run(self) -> bool:
         """No helpdesk credentials: classify and record, write nothing back."""
         return not (self.zendesk_enabled or self.freshdesk_enabled)
+
+
+def _warn_stripped(field_name: str) -> None:
+    log.warning(f"{field_name.upper()}: whitespace around the value was removed (check how it was pasted)",
+                extra={"variable": field_name.upper()})
 
 
 def _require(settings: Settings, *names: str, because: str) -> None:

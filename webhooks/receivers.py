@@ -6,14 +6,15 @@ sender, JSON, shape. An event type we do not handle is a normal outcome (200) lo
 """
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
 import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from api.errors import error_response
+from api.request_body import BodyRefused, parse_json, read_body
 from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge, TicketRerouted
 from learning.rerouting import record_update
 from store import inbox
@@ -66,19 +67,17 @@ def receive(helpdesk: str):
 
 
 def _read_body(limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body is {request.content_length} bytes; at most {limit} are accepted")
-    raw = request.get_data(cache=True)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    return raw
+    try:
+        return read_body(limit)
+    except BodyRefused as exc:
+        raise PayloadTooLarge(exc.detail) from None
 
 
 def _json(raw: bytes) -> object:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedPayload("the body is not valid JSON") from None
+        return parse_json(raw)
+    except BodyRefused as exc:
+        raise MalformedPayload(exc.detail) from None
 
 
 def _enqueue(queue, delivery_id: int) -> None:
@@ -89,5 +88,11 @@ def _enqueue(queue, delivery_id: int) -> None:
         log.warning("enqueue failed; the sweeper will pick it up", extra={"delivery_id": delivery_id})
 
 
+# A caller's X-Request-Id is kept only if it is a short, plain token: it is stored (64-character column),
+# logged and echoed in our response header, so anything else is replaced by an id of our own.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 def assign_request_id() -> None:
-    g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex

@@ -1,8 +1,9 @@
 """The slack-bolt `App` for review clicks, built per process from the runtime (never a module-level app).
 
-Bolt verifies every request's signature (`SLACK_SIGNING_SECRET`) before any listener runs; a bad one
-gets 401. A click is acknowledged at once and handled in a lazy listener (a bolt background thread): the
-reviewer check, the store, `chat.update` and the helpdesk call all happen after Slack has its answer.
+`integrations.slack.web` checks every request's signature (`SLACK_SIGNING_SECRET`) and shape before bolt
+sees it, so bolt's own verification is off here. A click is acknowledged at once and handled in a lazy
+listener (a bolt background thread): the reviewer check, the store, `chat.update` and the helpdesk call
+all happen after Slack has its answer.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def build_slack_app(runtime, client: WebClient | None = None, reviewers: Reviewe
     settings = runtime.settings
     client = client or make_client(settings)
     app = App(client=client, signing_secret=settings.slack_signing_secret, token_verification_enabled=False,
+              request_verification_enabled=False,  # web.verified_body checked it, timestamp header included
               logger=logging.getLogger("triage.slack.bolt"))
     flow = ClickFlow(runtime, reviewers or Reviewers(settings.slack_reviewers, client),
                      retrying or Retrying(attempts=3, max_wait=5.0))
@@ -40,6 +42,19 @@ def acknowledge(ack) -> None:
     ack()
 
 
+def _field(body: dict, part: str, name: str) -> str | None:
+    """`body[part][name]` if it is a non-empty string, else None: a click's body is read, never trusted."""
+    inner = body.get(part)
+    value = inner.get(name) if isinstance(inner, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _posted_blocks(body: dict) -> list[dict]:
+    message = body.get("message")
+    blocks = message.get("blocks") if isinstance(message, dict) else None
+    return [block for block in blocks if isinstance(block, dict)] if isinstance(blocks, list) else []
+
+
 class ClickFlow:
     """What happens after the ack: who may click, record the click, update the message, write the route."""
 
@@ -48,21 +63,25 @@ class ClickFlow:
         self.recorder = ClickRecorder(runtime.store, runtime.routing, runtime.pipeline.helpdesks)
 
     def on_route(self, body: dict, action: dict, client: WebClient) -> None:
-        category = action.get("value") or (action.get("selected_option") or {}).get("value")
-        self.handle(body, action, client, category)
+        chosen = action.get("selected_option")
+        category = action.get("value") or (chosen.get("value") if isinstance(chosen, dict) else None)
+        self.handle(body, action, client, category if isinstance(category, str) else None)
 
     def on_leave(self, body: dict, action: dict, client: WebClient) -> None:
         self.handle(body, action, client, None)
 
     def handle(self, body: dict, action: dict, client: WebClient, category: str | None) -> None:
-        user = body["user"]["id"]
-        container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        user = _field(body, "user", "id")
+        channel = _field(body, "container", "channel_id") or _field(body, "channel", "id")
+        ts = _field(body, "container", "message_ts") or _field(body, "message", "ts")
+        block_id = action.get("block_id")
+        if not (user and channel and ts and isinstance(block_id, str)):  # nothing to record or to update
+            log.warning("click without its user, message or block; ignored", extra={"user": user, "channel": channel})
+            return
         try:
-            helpdesk, external_id = parse_block_id(action.get("block_id", ""))
+            helpdesk, external_id = parse_block_id(block_id)
         except ValueError:
-            log.warning("click on a block that is not ours", extra={"block_id": action.get("block_id")})
+            log.warning("click on a block that is not ours", extra={"block_id": block_id[:100]})
             return
         if not self.reviewers.allows(user):
             log.info("click refused", extra={"user": user, "ticket": external_id})
@@ -76,8 +95,7 @@ class ClickFlow:
         outcome = routed_outcome(user, category) if result.outcome == ROUTED else left_outcome(user)
         name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
         text = f"{name}: routed to {escape(category)} by <@{user}>" if category else f"{name}: left to the agents"
-        self._update(client, channel, ts, resolved_message((body.get("message") or {}).get("blocks", []),
-                                                           text, outcome))
+        self._update(client, channel, ts, resolved_message(_posted_blocks(body), text, outcome))
         if result.write_back_id is not None:
             apply_pending_corrections(self.runtime.store, self.runtime.pipeline.helpdesks,
                                       RetryPolicy.from_settings(self.runtime.settings), only_id=result.write_back_id)
