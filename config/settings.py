@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     triage_retry_base_seconds: float = Field(2.0, gt=0)  # backoff: base * 2**(attempt-1), capped
     triage_retry_max_seconds: float = Field(600.0, gt=0)
     triage_lease_seconds: float = Field(60.0, gt=0)  # a crashed worker's ticket is picked up after this
+    # a ticket still running after this is stopped (its child process killed) and counted as a failed attempt;
+    # unset: five sixths of the lease (50 s), so that no second worker takes a ticket that is still running
+    triage_ticket_time_limit_seconds: float | None = Field(None, gt=0)
     triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
     triage_metrics_port: int | None = Field(None, ge=1, le=65535)  # `triage worker` serves /metrics on this port
@@ -128,6 +131,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _time_limit_inside_lease(self) -> "Settings":
+        if (self.triage_ticket_time_limit_seconds or 0) >= self.triage_lease_seconds:
+            raise ValueError("TRIAGE_TICKET_TIME_LIMIT_SECONDS: must be shorter than TRIAGE_LEASE_SECONDS "
+                             f"({self.triage_lease_seconds:g}), or a second worker could take a ticket still running")
+        return self
+
+    @model_validator(mode="after")
     def _helpdesks_complete(self) -> "Settings":
         if self.zendesk_subdomain or self.zendesk_api_url:
             _require(self, "zendesk_email", "zendesk_api_token", "zendesk_webhook_secret", because="Zendesk is on")
@@ -144,6 +154,10 @@ class Settings(BaseSettings):
     @property
     def freshdesk_enabled(self) -> bool:
         return bool(self.freshdesk_api_key and (self.freshdesk_domain or self.freshdesk_api_url))
+
+    @property
+    def ticket_time_limit(self) -> float:
+        return self.triage_ticket_time_limit_seconds or self.triage_lease_seconds * 5 / 6
 
     @property
     def dry_run(self) -> bool:
