@@ -16,6 +16,7 @@ from pathlib import Path
 
 import joblib
 
+from classifier.extras import install_hint, installed
 from classifier.model import TicketClassifier
 
 FORMAT = "triage-classifier/1"
@@ -29,13 +30,21 @@ class ArtifactError(Exception):
     """A model artifact is missing, tampered, truncated or incompatible."""
 
 
+# Library -> the distributions that install it: the core depends on `xgboost-cpu` (no CUDA libraries),
+# which provides the same `xgboost` module as the `xgboost` wheel.
+DISTRIBUTIONS = {"xgboost": ("xgboost-cpu", "xgboost")}
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in [*COMPATIBLE_PARTS, "sentence-transformers", "torch"]:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+        versions[name] = "absent"
+        for distribution in DISTRIBUTIONS.get(name, (name,)):
+            try:
+                versions[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return versions
 
 
@@ -117,11 +126,20 @@ def check_compatible(folder: Path, manifest: dict) -> None:
             raise ArtifactError(f"{Path(folder) / MANIFEST_FILE}: built with {name} {then}, this process has {now}; retrain the model")
 
 
+def check_extras(folder: Path, manifest: dict) -> None:
+    """A model with the embedding member needs the optional `embeddings` extra to predict at all."""
+    if manifest.get("embedding_model") and not installed("embeddings"):
+        raise ArtifactError(install_hint("embeddings", f"{folder}: this model uses sentence embeddings "
+                                         f"({manifest['embedding_model']}) and needs the optional extra 'embeddings', "
+                                         "which is not installed"))
+
+
 def load_model(path: str | Path) -> TicketClassifier:
     folder = Path(path)
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
     check_compatible(folder, manifest)
+    check_extras(folder, manifest)
     try:
         model = joblib.load(folder / MODEL_FILE)
     except Exception as exc:  # a pickle that passed the hash but still fails: say so, once

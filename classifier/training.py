@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from classifier.calibration import (apply_temperature, conformal_quantile, expected_calibration_error, fit_temperature,
                                     singleton_threshold)
 from classifier.embeddings import configured_model
+from classifier.extras import install_hint, installed, require
 from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer, prepare
 from classifier.label_model import LabelModel, stack_inputs
 from classifier.members import MEMBERS, member_spec
@@ -58,11 +59,20 @@ def prepare_all(tickets: list[Ticket], timezone: str) -> PreparedTickets:
 
 
 def _use_embeddings(options: TrainOptions, n_rows: int) -> bool:
+    """`auto` leaves embeddings out when the optional extra is missing; `on` then fails, naming the extra."""
     if options.members is not None and "embedding_logreg" not in options.members:
         return False
     if options.embeddings == "auto":
-        return n_rows <= EMBEDDING_AUTO_MAX_ROWS
-    return options.embeddings == "on"
+        if n_rows > EMBEDDING_AUTO_MAX_ROWS:
+            return False
+        if not installed("embeddings"):
+            log.info("embeddings off: %s", install_hint("embeddings", "the optional extra 'embeddings' is not installed"))
+            return False
+        return True
+    if options.embeddings == "on":
+        require("sentence_transformers", "--embeddings on")
+        return True
+    return False
 
 
 def fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],

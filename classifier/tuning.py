@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from classifier.extras import require
 from classifier.features import TicketFeaturizer
 from classifier.stacking import held_out_stacker_logits, make_folds, out_of_fold
 from classifier.ticket import Ticket
@@ -25,7 +26,7 @@ def _params(trial) -> dict:
 
 
 def tune(tickets: list[Ticket], labels: np.ndarray, options, n_trials: int, budget_seconds: float) -> dict:
-    import optuna
+    optuna = require("optuna", "--tune")  # the optional `tune` extra
     from scipy.special import softmax
     from sklearn.metrics import log_loss
 

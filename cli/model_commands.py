@@ -22,8 +22,9 @@ def register(subparsers) -> None:
     train.add_argument("--alpha", type=float, default=0.05, help="conformal error rate for prediction sets")
     train.add_argument("--members", help="comma list of candidate members (default: all)")
     train.add_argument("--embeddings", choices=("auto", "on", "off"), default="auto",
-                       help="sentence-embedding member (auto: on up to 12,000 rows)")
-    train.add_argument("--tune", type=int, default=0, metavar="N", help="run N Optuna trials first")
+                       help="sentence-embedding member, from the optional `embeddings` extra "
+                            "(auto: on up to 12,000 rows when the extra is installed)")
+    train.add_argument("--tune", type=int, default=0, metavar="N", help="run N Optuna trials first (optional `tune` extra)")
     train.add_argument("--tune-budget", type=float, default=300.0, metavar="SECONDS")
     train.add_argument("--promote", action="store_true", help="make the new registry version current")
     train.set_defaults(handler=run_train)
@@ -31,7 +32,7 @@ def register(subparsers) -> None:
     evaluate = subparsers.add_parser("evaluate", help="score a model on labelled CSV tickets")
     evaluate.add_argument("--model", type=Path, help="artifact folder (default: the registry's current)")
     _data_arguments(evaluate, label_repeatable=False)
-    evaluate.add_argument("--report", type=Path, help="write a self-contained HTML report here")
+    evaluate.add_argument("--report", type=Path, help="write a self-contained HTML report here (optional `explain` extra)")
     evaluate.set_defaults(handler=run_evaluate)
 
     predict = subparsers.add_parser("predict", help="classify one text and print the prediction as JSON")
@@ -92,11 +93,12 @@ def run_train(args) -> int:
     _log_to_stderr()
     from classifier.artifact import ArtifactError
     from classifier.dataset import DataError
+    from classifier.extras import MissingExtra
     from classifier.train_command import train_from_csv
 
     try:
         result = train_from_csv(args, _registry)
-    except (DataError, ArtifactError, ValueError) as exc:
+    except (DataError, ArtifactError, MissingExtra, ValueError) as exc:
         return _fail(str(exc))
     _emit(result, args.json)
     return 0
@@ -107,15 +109,18 @@ def run_evaluate(args) -> int:
     from classifier.artifact import ArtifactError, load_model
     from classifier.dataset import DataError, load_labeled, read_csvs
     from classifier.evaluation import evaluate
+    from classifier.extras import MissingExtra, require
     from classifier.registry import RegistryError
 
     try:
+        if args.report:
+            require("shap", "--report")  # its SHAP importances: the optional `explain` extra, checked before the work
         model = load_model(args.model) if args.model else _registry().load_current()
         frame = read_csvs(args.data)
         columns = [c.strip() for c in args.text.split(",") if c.strip()]
         data = load_labeled(frame, columns, [args.label], min_classes=1)
         result = evaluate(model, data.tickets, data.labels[args.label], label=args.label)
-    except (DataError, ArtifactError, RegistryError) as exc:
+    except (DataError, ArtifactError, RegistryError, MissingExtra) as exc:
         return _fail(str(exc))
     result["model_version"] = model.version
     result["data_checks"] = {"rows": data.checks["rows"], "used_rows": data.checks["used_rows"]}
