@@ -33,6 +33,7 @@ from store.models import DONE, FAILED, Delivery  # noqa: E402
 
 FRESHDESK_SECRET = "bench-freshdesk-secret"
 DRAIN_LIMIT_SECONDS = 180
+ADMIN_TOKEN = "bench-admin-token-123"
 
 
 def zendesk_bodies() -> list[tuple[str, bytes]]:
@@ -85,7 +86,8 @@ def send_hostile(base: str, statuses: dict[str, list[int]]) -> None:
     note("slack junk timestamp", session.post(f"{base}/slack/events", data=b"payload=%7B%7D", timeout=30, headers={
         "X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}).status_code)
     note("predict without key", session.post(f"{base}/predict", json={"subject": "x"}, timeout=30).status_code)
-    note("admin retry beyond BIGINT", session.post(f"{base}/admin/deliveries/{10 ** 30}/retry", timeout=30)
+    note("admin retry beyond BIGINT", session.post(f"{base}/admin/deliveries/{10 ** 30}/retry", timeout=30,
+                                                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
          .status_code)
     note("chunked over the limit", _chunked(base, 3 * 1024 * 1024))
 
@@ -135,7 +137,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = service_env(database_url, workdir, FRESHDESK_WEBHOOK_SECRET=FRESHDESK_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN,
                       SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_REVIEW_CHANNEL=REVIEW_CHANNEL, SLACK_API_URL=slack.url,
-                      TRIAGE_ADMIN_TOKEN="bench-admin-token-123")
+                      TRIAGE_ADMIN_TOKEN=ADMIN_TOKEN)
     server = start([sys.executable, "-m", "cli.main", "serve", "--port", str(port)], env, workdir / "serve.log")
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:

@@ -48,14 +48,14 @@ class _WebServer(BaseApplication):
 
 
 def _run_web(settings, host: str, port: int) -> None:
-    from app import configure_logging
+    from telemetry.json_logs import configure_logging
 
     configure_logging(settings=settings)
     _WebServer(settings, host, port).run()
 
 
 def _run_worker(settings) -> None:
-    from app import configure_logging
+    from telemetry.json_logs import configure_logging
     from webhooks.runtime import build_runtime
     from webhooks.worker import run_worker
 

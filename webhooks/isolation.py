@@ -25,7 +25,7 @@ _child: dict = {}  # in a child: "runtime", or "error" when it could not be buil
 def _start_child(settings) -> None:
     """Pool initializer: the child's own runtime (store, model, adapters); a failure is kept, not raised,
     so that the pool does not respawn a broken child in a loop and each task reports the cause."""
-    from app import configure_logging
+    from telemetry.json_logs import configure_logging
     from webhooks.runtime import build_runtime
 
     configure_logging(settings=settings)
