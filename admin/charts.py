@@ -1,23 +1,24 @@
 """Figures for the dashboard's charts, from the store: volume by category, automation rate, accuracy.
 
 Days are UTC calendar days (the store keeps naive UTC, so SQL's `date()` gives the same day on SQLite and
-PostgreSQL). Accuracy is measured from corrections: a prediction counts as judged when a person gave a
-category (a Slack click or an agent's re-routing, the latest one wins), or when it was auto-routed and
-nobody changed it; it is right when the person's category is the predicted one. Tickets still waiting
-in review are not judged yet.
+PostgreSQL). Automation rate: tickets whose automatic route the helpdesk confirmed (route write-back
+`done`), over every ticket the model decided; a route still pending or failed is not automation.
+Accuracy counts only tickets a person gave a verdict on: a review click (Slack or the admin page) that
+confirmed or corrected the model, or an agent's re-routing in the helpdesk (the latest one wins); right
+when that category is the predicted one. An auto-routed ticket nobody looked at is not evidence either way.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Correction, PredictionRecord, TicketRecord
+from admin.segments import UNKNOWN, language_of, tier_of
+from store.models import Correction, PredictionRecord, TicketRecord, WriteBack
 from store.types import utcnow
 
 AUTO = "auto"
-UNKNOWN = "unknown"
 
 
 def days_back(days: int, now: datetime | None = None) -> list[str]:
@@ -46,47 +47,68 @@ def volume_by_category(session: Session, since: datetime, days: list[str]) -> di
 
 
 def automation_rate(session: Session, since: datetime, days: list[str]) -> dict:
-    """Share of tickets routed without a person, per day (None on a day with no tickets), and overall."""
-    day = func.date(PredictionRecord.created_at)
+    """Per day (None on a day with no tickets) and overall: routed automatically and written, over decided."""
+    P, W = PredictionRecord, WriteBack
+    day = func.date(P.created_at)
     rows = session.execute(
-        select(day, PredictionRecord.decision, func.count())
-        .where(PredictionRecord.role == "champion", PredictionRecord.created_at >= since)
-        .group_by(day, PredictionRecord.decision)
+        select(day, P.decision, W.state, W.dry_run, func.count())
+        .outerjoin(W, and_(W.delivery_id == P.delivery_id, W.kind == "route"))
+        .where(P.role == "champion", P.created_at >= since)
+        .group_by(day, P.decision, W.state, W.dry_run)
     ).all()
     totals, autos = dict.fromkeys(days, 0), dict.fromkeys(days, 0)
-    for when, decision, count in rows:
+    auto = {"decided": 0, "done": 0, "failed": 0, "pending": 0, "dry_run": 0}
+    for when, decision, state, dry_run, count in rows:
         key = _day(when)
-        if key in totals:
-            totals[key] += count
-            autos[key] += count if decision == AUTO else 0
+        if key not in totals:
+            continue
+        totals[key] += count
+        if decision != AUTO:
+            continue
+        auto["decided"] += count
+        auto[state if state in ("done", "failed") else "pending"] += count
+        auto["dry_run"] += count if state == "done" and dry_run else 0
+        autos[key] += count if state == "done" else 0
     rate = [round(autos[d] / totals[d], 4) if totals[d] else None for d in days]
     total = sum(totals.values())
-    return {"days": days, "rate": rate, "tickets": [totals[d] for d in days],
-            "overall": round(sum(autos.values()) / total, 4) if total else None, "total": total}
+    return {"days": days, "rate": rate, "tickets": [totals[d] for d in days], "auto": auto,
+            "overall": round(auto["done"] / total, 4) if total else None, "total": total}
 
 
-def accuracy(session: Session, since: datetime) -> dict:
-    """Accuracy by predicted category, by language and by customer tier: rows of key, judged, right, rate."""
+def accuracy(session: Session, since: datetime, tier_source: str = "organization") -> dict:
+    """Accuracy among tickets with a person's verdict: overall, and by predicted category, language and tier
+    (rows of key, judged, right, rate); `unjudged_auto` counts the auto-routed tickets nobody looked at."""
+    P, T = PredictionRecord, TicketRecord
     verdicts = _latest_verdicts(session, since)
+    judged_tickets = select(Correction.ticket_id).where(Correction.created_at >= since)
     rows = session.execute(
-        select(PredictionRecord.ticket_id, PredictionRecord.category, PredictionRecord.decision,
-               TicketRecord.language, TicketRecord.tier)
-        .join(TicketRecord, TicketRecord.id == PredictionRecord.ticket_id)
-        .where(PredictionRecord.role == "champion", PredictionRecord.created_at >= since)
+        select(P.ticket_id, P.category, P.derived, T.language, T.tier, T.organization, T.requester, T.tags)
+        .join(T, T.id == P.ticket_id)
+        .where(P.role == "champion", P.created_at >= since, P.ticket_id.in_(judged_tickets))
     ).all()
     groups: dict[str, dict[str, list[int]]] = {"category": {}, "language": {}, "tier": {}}
-    for ticket_id, category, decision, language, tier in rows:
-        verdict = verdicts.get(ticket_id)
-        if verdict is None and decision != AUTO:
-            continue  # still with a person, or left to agents without a category
-        right = int(verdict is None or verdict == category)
-        for name, key in (("category", category), ("language", language), ("tier", tier)):
-            tally = groups[name].setdefault(key or UNKNOWN, [0, 0])
+    overall = [0, 0]
+    for row in rows:
+        right = int(verdicts[row.ticket_id] == row.category)
+        tier = tier_of(tier_source, organization=row.organization, requester=row.requester, tags=row.tags,
+                       stored=row.tier)
+        overall[0], overall[1] = overall[0] + 1, overall[1] + right
+        for name, key in (("category", row.category or UNKNOWN), ("language", language_of(row.language, row.derived)),
+                          ("tier", tier)):
+            tally = groups[name].setdefault(key, [0, 0])
             tally[0] += 1
             tally[1] += right
-    return {name: [{"key": key, "judged": judged, "right": right, "rate": round(right / judged, 4)}
-                   for key, (judged, right) in sorted(tally.items())]
-            for name, tally in groups.items()}
+    unjudged = session.scalar(select(func.count()).select_from(P).where(
+        P.role == "champion", P.created_at >= since, P.decision == AUTO, P.ticket_id.not_in(judged_tickets)))
+    result = {name: [_rate_row(key, judged, right) for key, (judged, right) in sorted(tally.items())]
+              for name, tally in groups.items()}
+    result["overall"] = _rate_row("all", *overall)
+    result["unjudged_auto"] = unjudged or 0
+    return result
+
+
+def _rate_row(key: str, judged: int, right: int) -> dict:
+    return {"key": key, "judged": judged, "right": right, "rate": round(right / judged, 4) if judged else None}
 
 
 def _latest_verdicts(session: Session, since: datetime) -> dict[int, str]:

@@ -4,49 +4,74 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from admin import charts, tables
+from admin.backlog import backlog
 from admin.drift import drift_panel
+from admin.review_panel import review_rows
+from admin.segments import describe
 from integrations.review_queue import open_reviews
+from store.types import utcnow
 from telemetry.store_collector import current_model_version
 
 DAYS = 30
+REFRESH_SECONDS = 15
 
 
 def dashboard_data(runtime, days: int = DAYS) -> dict:
     day_list = charts.days_back(days)
     since = datetime.combine(datetime.fromisoformat(day_list[0]).date(), time.min, tzinfo=timezone.utc)
     serving = current_model_version(runtime)
+    registry = model_registry(runtime.settings)
+    tier_source = runtime.settings.triage_tier_source
     with runtime.store.session() as session:
         return {
             "days": days,
+            "now": utcnow(),
+            "refresh_seconds": REFRESH_SECONDS,
             "volume": charts.volume_by_category(session, since, day_list),
             "automation": charts.automation_rate(session, since, day_list),
-            "accuracy": charts.accuracy(session, since),
-            "reviews": open_reviews(session),
+            "accuracy": charts.accuracy(session, since, tier_source),
+            "tier_source": describe(tier_source),
+            "reviews": review_rows(open_reviews(session), runtime),
             "failed": tables.failed_deliveries(session),
-            "models": tables.model_versions(session, _registry_versions(runtime), serving),
+            "models": tables.model_versions(session, _registry_versions(registry), serving),
+            "registry_current": _registry_current(registry),
             "serving": serving,
             "drift": drift_panel(session, since),
+            "backlog": backlog(session),
         }
 
 
-def _registry_versions(runtime) -> list[dict]:
+def model_registry(settings):
+    from classifier.registry import ModelRegistry
+
+    return ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
+
+
+def _registry_versions(registry) -> list[dict]:
     """The registry's artifacts, and the bundled starter model while no registry version is current."""
     from classifier.artifact import ArtifactError, read_manifest
-    from classifier.registry import ModelRegistry, RegistryError
+    from classifier.registry import RegistryError
 
-    settings = runtime.settings
-    registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
     try:
         found = registry.versions()
         if registry.current_version() is None and registry.starter and registry.starter.is_dir():
-            found.append({**read_manifest(registry.starter), "status": "current (bundled starter)"})
+            found.append({**read_manifest(registry.starter), "status": "current (bundled starter)", "starter": True})
         return found
     except (ArtifactError, RegistryError, OSError):
         return []
+
+
+def _registry_current(registry) -> dict:
+    """Which registry version is current, and whether there is one to roll back from."""
+    from classifier.registry import RegistryError
+
+    try:
+        return {"version": registry.current_version(), "error": None}
+    except RegistryError as exc:
+        return {"version": None, "error": str(exc)}
 
 
 def chart_payload(data: dict) -> dict:
     """The part of the data the browser draws (JSON-safe)."""
     return {"volume": data["volume"], "automation": data["automation"], "accuracy": data["accuracy"],
             "drift": data["drift"].get("history") or {"labels": [], "series": {}}}
-

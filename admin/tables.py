@@ -4,13 +4,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Delivery, ModelVersion
+from store.models import FAILED, Delivery, ModelVersion
 
 METRIC_KEYS = ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "coverage", "automation_rate")
+PROMOTABLE = ("available", "previous", "rejected")  # registry statuses the page offers to promote (by hand)
 
 
 def failed_deliveries(session: Session, limit: int = 200) -> list[dict]:
-    rows = session.scalars(select(Delivery).where(Delivery.state == "failed").order_by(Delivery.id).limit(limit))
+    rows = session.scalars(select(Delivery).where(Delivery.state == FAILED).order_by(Delivery.id).limit(limit))
     return [{"id": d.id, "helpdesk": d.helpdesk, "key": d.idempotency_key, "step": d.failed_step or "received",
              "attempts": d.attempts, "error": (d.last_error or "")[:300], "received_at": d.received_at,
              "request_id": d.request_id} for d in rows]
@@ -23,7 +24,8 @@ def model_versions(session: Session, registry_versions: list[dict], serving: str
         merged[manifest["version"]] = {"version": manifest["version"], "status": manifest.get("status"),
                                        "created": manifest.get("created"),
                                        "metrics": pick_metrics(manifest.get("metrics") or {}),
-                                       "reason": manifest.get("error")}
+                                       "reason": manifest.get("error"),
+                                       "promotable": manifest.get("status") in PROMOTABLE}
     for row in session.scalars(select(ModelVersion)):
         entry = merged.setdefault(row.version, {"version": row.version, "metrics": {}})
         entry["status"] = row.status if entry.get("status") in (None, "available", "previous") else entry["status"]

@@ -1,7 +1,10 @@
-"""`/admin`: the dashboard, its login, and the retry button for failed deliveries.
+"""`/admin`: the dashboard, its login, and the JSON its script refreshes from; the actions are in
+`admin.delivery_views` (retry, drop), `admin.review_views` (route a waiting ticket) and `admin.model_views`
+(promote, roll back).
 
 Without `TRIAGE_ADMIN_TOKEN` every admin path answers 404 (the page is off). Without a valid bearer
-token or login cookie it answers 401 with the login form and shows no data.
+token or login cookie it answers 401 with the login form and shows no data. Every form that changes
+something carries the CSRF token (bearer clients need none); ids in URLs that no row can have are 404 JSON.
 """
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ import re
 from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
 
 from admin import auth
+from admin.backlog import duration, milliseconds
 from admin.dashboard import chart_payload, dashboard_data
+from admin.notices import notices
 from api.errors import error_response
-from store import inbox
-from store.models import Delivery
 
 # Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -24,14 +27,39 @@ ADMIN_FORM_BYTES = 16 * 1024  # a token and a CSRF value: no admin form comes ne
 log = logging.getLogger(__name__)
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                       static_folder="static", static_url_path="/static")
+blueprint.add_app_template_filter(duration, "duration")
+blueprint.add_app_template_filter(milliseconds, "ms")
+
+
+# Scripts and styles only from our own static files (no inline script): what the page can run is what we ship.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECTIONS = ("notices", "automation-figures", "accuracy-figures", "backlog", "reviews", "failed", "models",
+            "drift-table")  # the page's parts its script refreshes (templates/admin/parts/<name>.html)
 
 
 def init_app(app: Flask) -> None:
+    from admin import delivery_views, model_views, review_views  # noqa: F401  (their routes join the blueprint)
+
     app.register_blueprint(blueprint)
 
 
 def _token() -> str | None:
     return current_app.extensions["triage"].settings.triage_admin_token
+
+
+def runtime():
+    return current_app.extensions["triage"]
+
+
+def check_csrf() -> None:
+    if not auth.csrf_ok(request, _token()):
+        abort(403)
+
+
+def wants_json() -> bool:
+    """A bearer client (a script) gets JSON answers; a browser gets the page."""
+    return auth.bearer(request) is not None
 
 
 @blueprint.before_request
@@ -65,6 +93,15 @@ def _login_page(status: int, error: str | None = None):
     return response
 
 
+@blueprint.after_request
+def _protect(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 @blueprint.get("/login")
 def login_form():
     return redirect(url_for("admin.dashboard"))
@@ -85,6 +122,7 @@ def login():
 
 @blueprint.post("/logout")
 def logout():
+    check_csrf()
     response = redirect(url_for("admin.dashboard"), code=303)
     response.delete_cookie(auth.COOKIE, path="/admin")
     return response
@@ -93,12 +131,27 @@ def logout():
 @blueprint.get("")
 @blueprint.get("/")
 def dashboard():
-    runtime = current_app.extensions["triage"]
-    data = dashboard_data(runtime)
-    requeued = request.args.get("requeued", type=int)
+    return render_dashboard()
+
+
+def render_dashboard(status: int = 200, error: str | None = None):
+    """The page; `error` (an action refused, e.g. a ticket someone else routed) is shown at its top."""
+    data = dashboard_data(runtime())
     response = make_response(render_template(
-        "admin/dashboard.html", data=data, charts=chart_payload(data), requeued=requeued,
-        csrf=auth.csrf_token(request, _token())))
+        "admin/dashboard.html", data=data, charts=chart_payload(data), csrf=auth.csrf_token(request, _token()),
+        notices=notices(runtime(), request.args, error)), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/data.json")
+def data_json():
+    """What the page's script refreshes in place: chart data and the sections' HTML (rendered here, escaped)."""
+    data = dashboard_data(runtime())
+    context = {"data": data, "csrf": auth.csrf_token(request, _token()), "notices": notices(runtime(), request.args)}
+    sections = {name: render_template(f"admin/parts/{name}.html", **context) for name in SECTIONS}
+    response = make_response({"charts": chart_payload(data), "sections": sections,
+                              "updated": data["now"].strftime("%H:%M:%S")})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -110,27 +163,5 @@ def row_id(text: str) -> int | None:
     return int(text)
 
 
-@blueprint.post("/deliveries/<delivery_id>/retry")
-def retry(delivery_id: str):
-    """`delivery_id` is any text, so an id no row can have gets our JSON 404, never a database error."""
-    row = row_id(delivery_id)
-    if row is None:
-        return error_response(404, "not_found", f"no delivery has the id {delivery_id[:40]!r}")
-    if not auth.csrf_ok(request, _token()):
-        abort(403)
-    runtime = current_app.extensions["triage"]
-    with runtime.store.session() as session:
-        requeued = inbox.retry(session, [row])
-        exists = bool(requeued) or session.get(Delivery, row) is not None
-    if not exists:
-        return error_response(404, "not_found", f"no delivery has the id {row}")
-    if not requeued:
-        return error_response(409, "not_failed", f"delivery {row} is not a failed delivery")
-    try:
-        runtime.queue.enqueue(row)
-    except Exception:  # stored as due: the sweeper sends it
-        log.warning("enqueue after retry failed; the sweeper will pick it up", extra={"delivery_id": row})
-    log.info("delivery requeued from the admin page", extra={"delivery_id": row})
-    if auth.bearer(request) is not None:
-        return {"status": "requeued", "delivery_id": row}
-    return redirect(url_for("admin.dashboard", requeued=row, _anchor="failed"), code=303)
+def no_such(thing: str, written: str):
+    return error_response(404, "not_found", f"no {thing} has the id {written[:40]!r}")

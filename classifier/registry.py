@@ -103,6 +103,14 @@ class ModelRegistry:
             history.append(pointer["current"])
         self._write_pointer({"current": version, "history": history})
 
+    def rollback_target(self) -> str | None:
+        """What `rollback` would make current (None: the starter), for a confirmation before doing it."""
+        pointer = self._pointer()
+        if not pointer.get("current"):
+            raise RegistryError("nothing to roll back: no version is current")
+        history = pointer.get("history", [])
+        return history[-1] if history else None
+
     def rollback(self) -> str | None:
         """Return to the previously current version (or the starter when there is none); gives the new current."""
         pointer = self._pointer()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     triage_routing_file: Path = Path("config/routing.toml")
     triage_api_keys: CommaList = Field(default_factory=list)
     triage_admin_token: str | None = None
+    # the admin page's "customer tier" segment: the organization's name, the requester's e-mail domain, or the
+    # first ticket tag starting with PREFIX (Zendesk copies an organization's tags onto its tickets)
+    triage_tier_source: str = Field("organization", pattern=r"^(organization|requester_domain|tag:\S+)$")
     triage_retention_days: int | None = Field(None, ge=1)
     triage_timezone: str = "UTC"
     triage_datasets_dir: Path = Path("../shared/datasets")

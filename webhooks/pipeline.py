@@ -119,6 +119,8 @@ class Pipeline:
                 record.subject, record.body = fetched.subject, fetched.body
                 record.tags = list(fetched.tags) or record.tags
             session.add(_prediction_record(delivery_id, record.id, prediction, decision, latency_ms))
+            stored = session.get(TicketRecord, record.id)  # the detected language, unless the helpdesk sent one
+            stored.language = stored.language or prediction.derived.get("language")
             if shadow is not None:  # recorded beside the acting one, never acted on
                 session.add(_prediction_record(delivery_id, record.id, shadow, decide(
                     shadow, self.routing, self.settings.default_threshold), None, role="shadow"))

@@ -1,7 +1,10 @@
-/* Draws the dashboard's charts from the JSON the server put in #chart-data (window.Chart: vendor/chart.umd.min.js). */
+/* The dashboard's charts (window.Chart: vendor/chart.umd.min.js), drawn from the JSON in #chart-data, and the
+   refresh in place: every REFRESH_MS the page fetches data.json (same query string, so a notice keeps being
+   read back) and redraws the charts and the server-rendered parts ([data-part]) without reloading. A part the
+   reviewer is using (focus inside, or a select changed) is left alone until they are done. */
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("chart-data").textContent);
+  var REFRESH_MS = 15000;
   var palette = ["#2f6fde", "#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4", "#525df4", "#bf399e",
                  "#6c8893", "#ee6868", "#2f6497", "#c9a227"];
   var charts = {};
@@ -10,49 +13,111 @@
 
   function percent(value) { return value === null ? null : Math.round(value * 1000) / 10; }
 
-  charts.volume = new Chart(document.getElementById("volume-chart"), {
-    type: "bar",
-    data: {
-      labels: data.volume.days,
-      datasets: Object.keys(data.volume.series).map(function (category, i) {
-        return { label: category, data: data.volume.series[category], backgroundColor: palette[i % palette.length] };
+  function volumeData(volume) {
+    return { labels: volume.days, datasets: Object.keys(volume.series).map(function (category, i) {
+      return { label: category, data: volume.series[category], backgroundColor: palette[i % palette.length] };
+    }) };
+  }
+  function automationData(automation) {
+    return { labels: automation.days, datasets: [{ label: "auto-routed and written %",
+      data: automation.rate.map(percent), borderColor: palette[0], backgroundColor: palette[0], spanGaps: true,
+      tension: 0.2 }] };
+  }
+  function accuracyData(rows) {
+    return { labels: rows.map(function (r) { return r.key + " (n=" + r.judged + ")"; }),
+             datasets: [{ label: "accuracy %", data: rows.map(function (r) { return percent(r.rate); }),
+                          backgroundColor: palette[2] }] };
+  }
+  function driftData(drift) {
+    return { labels: drift.labels, datasets: Object.keys(drift.series).map(function (metric, i) {
+      return { label: metric, data: drift.series[metric], borderColor: palette[i % palette.length],
+               backgroundColor: palette[i % palette.length], spanGaps: true };
+    }) };
+  }
+
+  function draw(data) {
+    charts.volume = new Chart(document.getElementById("volume-chart"), { type: "bar", data: volumeData(data.volume),
+      options: { responsive: true,
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } } });
+    charts.automation = new Chart(document.getElementById("automation-chart"), { type: "line",
+      data: automationData(data.automation),
+      options: { responsive: true, scales: { y: { min: 0, max: 100 } }, plugins: { legend: { display: false } } } });
+    ["category", "language", "tier"].forEach(function (name) {
+      charts["accuracy-" + name] = new Chart(document.getElementById("accuracy-" + name + "-chart"), { type: "bar",
+        data: accuracyData(data.accuracy[name]),
+        options: { responsive: true, indexAxis: "y", scales: { x: { min: 0, max: 100 } },
+                   plugins: { legend: { display: false }, tooltip: { callbacks: { afterLabel: function (ctx) {
+                     var r = data.accuracy[name][ctx.dataIndex];
+                     return r.right + " of " + r.judged + " confirmed tickets right"; } } } } } });
+    });
+    charts.drift = new Chart(document.getElementById("drift-chart"), { type: "line", data: driftData(data.drift),
+      options: { responsive: true, scales: { y: { beginAtZero: true } } } });
+  }
+
+  function redraw(data) {
+    charts.volume.data = volumeData(data.volume);
+    charts.automation.data = automationData(data.automation);
+    ["category", "language", "tier"].forEach(function (name) {
+      var chart = charts["accuracy-" + name];
+      chart.data = accuracyData(data.accuracy[name]);
+      chart.options.plugins.tooltip.callbacks.afterLabel = function (ctx) {
+        var r = data.accuracy[name][ctx.dataIndex];
+        return r.right + " of " + r.judged + " confirmed tickets right";
+      };
+    });
+    charts.drift.data = driftData(data.drift);
+    document.getElementById("drift-chart").hidden = data.drift.labels.length === 0;
+    Object.keys(charts).forEach(function (key) { charts[key].update(); });
+  }
+
+  function busy(part) {
+    return part.contains(document.activeElement) || part.querySelector("[data-changed]") !== null;
+  }
+
+  function refresh() {
+    if (document.hidden) { return; }
+    fetch("data.json" + window.location.search, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status === 401 ? "logged out: reload the page" : "HTTP " + response.status);
+        }
+        return response.json();
       })
-    },
-    options: { responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+      .then(function (payload) {
+        redraw(payload.charts);
+        document.querySelectorAll("[data-part]").forEach(function (part) {
+          var html = payload.sections[part.getAttribute("data-part")];
+          if (html !== undefined && html !== part.innerHTML && !busy(part)) { part.innerHTML = html; }
+        });
+        document.getElementById("updated").textContent = payload.updated;
+        document.getElementById("updated-line").classList.remove("stale");
+        window.triageRefreshes = (window.triageRefreshes || 0) + 1;
+        document.body.setAttribute("data-refreshes", String(window.triageRefreshes));
+      })
+      .catch(function (error) {
+        var line = document.getElementById("updated-line");
+        line.classList.add("stale");
+        line.title = "refresh failed: " + error.message;
+      });
+  }
+
+  // the route form: the group and assignee the routing file gives the chosen category
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("form.route select")) { return; }
+    select.setAttribute("data-changed", "1");
+    var option = select.options[select.selectedIndex];
+    select.form.querySelector(".route-info").textContent = option ? option.getAttribute("data-routing") : "";
+  });
+  // dropping a dead letter cannot be undone: ask first (the form works without this script too)
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 
-  charts.automation = new Chart(document.getElementById("automation-chart"), {
-    type: "line",
-    data: { labels: data.automation.days,
-            datasets: [{ label: "auto-routed %", data: data.automation.rate.map(percent), borderColor: palette[0],
-                         backgroundColor: palette[0], spanGaps: true, tension: 0.2 }] },
-    options: { responsive: true, scales: { y: { min: 0, max: 100 } }, plugins: { legend: { display: false } } }
-  });
-
-  function accuracyChart(name) {
-    var rows = data.accuracy[name];
-    return new Chart(document.getElementById("accuracy-" + name + "-chart"), {
-      type: "bar",
-      data: { labels: rows.map(function (r) { return r.key; }),
-              datasets: [{ label: "accuracy %", data: rows.map(function (r) { return percent(r.rate); }),
-                           backgroundColor: palette[2] }] },
-      options: { responsive: true, indexAxis: "y", scales: { x: { min: 0, max: 100 } },
-                 plugins: { legend: { display: false }, tooltip: { callbacks: { afterLabel: function (ctx) {
-                   var r = rows[ctx.dataIndex]; return r.right + " of " + r.judged + " judged right"; } } } } }
-    });
-  }
-  ["category", "language", "tier"].forEach(function (name) { charts["accuracy-" + name] = accuracyChart(name); });
-  var driftCanvas = document.getElementById("drift-chart");
-  if (driftCanvas) {
-    charts.drift = new Chart(driftCanvas, {
-      type: "line",
-      data: { labels: data.drift.labels,
-              datasets: Object.keys(data.drift.series).map(function (metric, i) {
-                return { label: metric, data: data.drift.series[metric], borderColor: palette[i % palette.length],
-                         backgroundColor: palette[i % palette.length], spanGaps: true };
-              }) },
-      options: { responsive: true, scales: { y: { beginAtZero: true } } }
-    });
-  }
+  draw(JSON.parse(document.getElementById("chart-data").textContent));
   window.triageCharts = charts;  // for tests and the console
+  document.body.setAttribute("data-drawn", "1");  // tests wait for it with a selector (the CSP forbids eval)
+  window.triageRefresh = refresh;
+  window.setInterval(refresh, REFRESH_MS);
 })();

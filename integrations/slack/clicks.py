@@ -1,4 +1,5 @@
-"""A reviewer's click, recorded in the store: Slack plays no part here (the bolt listener calls this).
+"""A reviewer's click, recorded in the store: Slack plays no part here (the bolt listener calls this, and so
+does the admin page's Route button, with source `admin`, so both record exactly the same).
 
 The click wins with compare-and-set on the review message (`open` -> `resolved` | `left`), and in the
 same transaction records the correction, the ticket's label and a pending correction write-back; the
@@ -20,6 +21,11 @@ from store.types import utcnow
 
 log = logging.getLogger(__name__)
 ROUTED, LEFT, ALREADY, UNKNOWN = "routed", "left", "already", "unknown"
+SLACK, ADMIN = "slack", "admin"  # where a click came from: the correction's `source`
+ADMIN_USER = "admin"  # who the admin page records (one shared token: no person's name to give)
+# The ticket's `label_source` stays `slack` for both: the places that keep and count a reviewer's label
+# (store/backfill.py, learning/live_window.py, learning/shadow.py) know `slack` and `helpdesk`.
+REVIEW_LABEL_SOURCE = "slack"
 
 
 @dataclass(frozen=True)
@@ -54,15 +60,17 @@ class ClickRecorder:
     def __init__(self, store: Store, routing: RoutingConfig, helpdesks: dict):
         self.store, self.routing, self.helpdesks = store, routing, helpdesks
 
-    def click(self, helpdesk: str, external_id: str, user_id: str, category: str | None) -> ClickResult:
-        """Route the ticket to `category` (None: leave it to the agents) on behalf of Slack user `user_id`."""
+    def click(self, helpdesk: str, external_id: str, user_id: str, category: str | None,
+              source: str = SLACK) -> ClickResult:
+        """Route the ticket to `category` (None: leave it to the agents) on behalf of `user_id` (a Slack user,
+        or `ADMIN_USER` with source `admin`); `detail` is Slack mrkdwn for `slack`, plain text for `admin`."""
         with self.store.session() as session:
             found = _review_of(session, helpdesk, external_id)
             if found is None:
                 return ClickResult(UNKNOWN, "This ticket is not waiting for review in triage.")
             message, prediction = found
             if message.state != "open":
-                return ClickResult(ALREADY, _already(session, message))
+                return ClickResult(ALREADY, _already(session, message, source))
             by_agent = _routed_in_store(session, message.ticket_id)
             if category is not None and prediction is not None and category not in prediction.probabilities:
                 return ClickResult(UNKNOWN, f"{category} is not a category of model {prediction.model_version}.")
@@ -72,9 +80,9 @@ class ClickRecorder:
             return ClickResult(ALREADY, f"{by_agent} already routed this ticket in {helpdesk.capitalize()}; "
                                         "triage changed nothing.")
         with self.store.session() as session:
-            return self._record(session, message_id, user_id, category)
+            return self._record(session, message_id, user_id, category, source)
 
-    def _record(self, session, message_id: int, user_id: str, category: str | None) -> ClickResult:
+    def _record(self, session, message_id: int, user_id: str, category: str | None, source: str) -> ClickResult:
         now = utcnow()
         won = session.execute(
             update(ReviewMessage).where(ReviewMessage.id == message_id, ReviewMessage.state == "open")
@@ -83,23 +91,24 @@ class ClickRecorder:
         message = session.get(ReviewMessage, message_id)
         if not won:
             session.refresh(message)
-            return ClickResult(ALREADY, _already(session, message))
+            return ClickResult(ALREADY, _already(session, message, source))
         if category is None:
             log.info("review left to agents", extra={"ticket_id": message.ticket_id, "user": user_id})
             return ClickResult(LEFT, "")
         ticket = session.get(TicketRecord, message.ticket_id)
-        prediction = _prediction(session, message)
+        prediction = review_prediction(session, message)
         session.add(Correction(
-            ticket_id=ticket.id, source="slack", user=user_id, to_category=category, created_at=now,
+            ticket_id=ticket.id, source=source, user=user_id, to_category=category, created_at=now,
             from_category=prediction.category if prediction else None,
             model_version=prediction.model_version if prediction else None))
-        ticket.label, ticket.label_source = category, "slack"
+        ticket.label, ticket.label_source = category, REVIEW_LABEL_SOURCE
         route = build_route(category, ticket.helpdesk, self.routing)
         write_back = WriteBack(delivery_id=message.delivery_id, ticket_id=ticket.id, helpdesk=ticket.helpdesk,
                                kind="correction", route=route.to_dict(), state="pending", next_try_at=now)
         session.add(write_back)
         session.flush()
-        log.info("review routed", extra={"ticket_id": ticket.id, "user": user_id, "category": category})
+        log.info("review routed", extra={"ticket_id": ticket.id, "user": user_id, "category": category,
+                                         "source": source})
         return ClickResult(ROUTED, "", write_back.id)
 
 
@@ -107,10 +116,10 @@ def _review_of(session, helpdesk: str, external_id: str):
     ticket_id = session.scalar(select(TicketRecord.id).where(TicketRecord.helpdesk == helpdesk,
                                                              TicketRecord.external_id == external_id))
     message = session.scalar(select(ReviewMessage).where(ReviewMessage.ticket_id == ticket_id)) if ticket_id else None
-    return (message, _prediction(session, message)) if message else None
+    return (message, review_prediction(session, message)) if message else None
 
 
-def _prediction(session, message: ReviewMessage) -> PredictionRecord | None:
+def review_prediction(session, message: ReviewMessage) -> PredictionRecord | None:
     query = select(PredictionRecord).where(PredictionRecord.role == "champion")
     if message.delivery_id is not None:
         query = query.where(PredictionRecord.delivery_id == message.delivery_id)
@@ -129,13 +138,23 @@ def _routed_in_store(session, ticket_id: int) -> str | None:
     return f"{correction.user or 'An agent'} (to {correction.to_category})"
 
 
-def _already(session, message: ReviewMessage) -> str:
-    who = f"<@{message.resolved_by}>" if message.resolved_by else "Someone"
+def _already(session, message: ReviewMessage, source: str = SLACK) -> str:
+    """Who resolved the review and how, for the clicker: Slack mrkdwn for a Slack click, plain text for the page."""
+    correction = session.scalars(select(Correction).where(Correction.ticket_id == message.ticket_id,
+                                                          Correction.source.in_((SLACK, ADMIN)))
+                                 .order_by(Correction.id.desc()).limit(1)).first()
+    who = _who(message.resolved_by, correction.source if correction else None, slack_markup=source == SLACK)
     when = f" at {message.resolved_at:%Y-%m-%d %H:%M} UTC" if message.resolved_at else ""
     if message.state == LEFT:
         return f"{who} already left this ticket to the agents{when}; nothing changed."
-    correction = session.scalars(select(Correction).where(Correction.ticket_id == message.ticket_id,
-                                                          Correction.source == "slack")
-                                 .order_by(Correction.id.desc()).limit(1)).first()
-    where = f" to *{correction.to_category}*" if correction else ""
+    category = correction.to_category if correction else None
+    where = (f" to *{category}*" if source == SLACK else f" to {category}") if category else ""
     return f"{who} already routed this ticket{where}{when}; nothing changed."
+
+
+def _who(user: str | None, source: str | None, slack_markup: bool) -> str:
+    if not user:
+        return "Someone"
+    if source == ADMIN or user == ADMIN_USER:
+        return "An admin on triage's admin page"
+    return f"<@{user}>" if slack_markup else f"Slack user {user}"

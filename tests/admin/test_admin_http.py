@@ -1,4 +1,5 @@
-"""`/admin` over HTTP: off without a token, 401 and no data without the right one, login, data, retry."""
+"""`/admin` over HTTP: off without a token, 401 and no data without the right one, login, data, retry.
+(The figures: test_admin_figures.py; the actions: test_admin_actions.py, test_admin_models.py.)"""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -44,12 +45,16 @@ def test_bearer_shows_the_dashboard_with_the_stores_data(admin_app, seeded):
     page = response.get_data(as_text=True)
     assert SECRET_SUBJECT in page  # the review queue
     assert "Unavailable: zendesk answered 503" in page and "req-failed" in page  # failed deliveries
+    assert "Population Stability Index (PSI)</strong>: how much this week's mix differs" in page
     assert "v-seeded" in page and "0.912" in page  # model versions with metrics
     assert "current (bundled starter)" in page  # no registry version is current: the starter serves
     drift = page.split('id="drift"', 1)[1]
     assert DRIFT_ALERT in drift and "psi_category" in drift and "0.310" in drift and "language:de" in drift
     assert "0.040" not in drift  # the table shows the latest check; older ones are in the chart
     assert response.headers["Cache-Control"] == "no-store"
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert "<script>" not in page and " onclick=" not in page and " style=" not in page  # nothing inline
 
 
 def test_login_sets_a_cookie_that_opens_the_page(admin_app, seeded):
@@ -58,8 +63,10 @@ def test_login_sets_a_cookie_that_opens_the_page(admin_app, seeded):
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and ADMIN_TOKEN not in cookie
-    assert client.get("/admin").status_code == 200
-    client.post("/admin/logout")
+    page = client.get("/admin").get_data(as_text=True)
+    assert client.post("/admin/logout").status_code == 403  # without the form's CSRF token
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/admin/logout", data={"csrf": csrf}).status_code == 303
     assert client.get("/admin").status_code == 401
 
 
@@ -85,25 +92,6 @@ def test_retry_with_bearer_answers_json_and_refuses_a_delivery_that_is_not_faile
     assert again.status_code == 409 and again.get_json()["error"] == "not_failed"
     with store.session() as session:
         assert session.scalar(select(Delivery.state).where(Delivery.id == seeded["failed_id"])) == "routed"
-
-
-def test_chart_figures_come_from_the_store(admin_app, seeded):
-    from admin.dashboard import dashboard_data
-
-    data = dashboard_data(admin_app.extensions["triage"], days=7)
-    volume = data["volume"]["series"]
-    assert (sum(volume["REFUND"]), sum(volume["SHIPPING"]), sum(volume["BILLING"])) == (5, 3, 2)
-    assert data["automation"]["total"] == 10 and data["automation"]["overall"] == 0.7
-    by_category = {row["key"]: row for row in data["accuracy"]["category"]}
-    # REFUND: 3 auto uncorrected right, 1 auto corrected wrong, 1 review corrected wrong -> 3 of 5
-    assert (by_category["REFUND"]["judged"], by_category["REFUND"]["right"]) == (5, 3)
-    # SHIPPING: 2 auto right, 1 review confirmed right; BILLING: 1 auto right, the open review not judged
-    assert (by_category["SHIPPING"]["judged"], by_category["SHIPPING"]["right"]) == (3, 3)
-    assert (by_category["BILLING"]["judged"], by_category["BILLING"]["right"]) == (1, 1)
-    by_tier = {row["key"]: row for row in data["accuracy"]["tier"]}
-    assert (by_tier["gold"]["judged"], by_tier["gold"]["right"]) == (5, 4)
-    by_language = {row["key"]: row["rate"] for row in data["accuracy"]["language"]}
-    assert by_language["de"] == 0.5 and by_language["fr"] == 0.0
 
 
 def test_the_drift_panel_says_plainly_when_no_check_has_run(admin_app):

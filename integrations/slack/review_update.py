@@ -1,0 +1,59 @@
+"""After a review was resolved outside Slack (the admin page), replace its Slack message's buttons with who
+routed it, as a click would (`chat.update` on the stored channel and ts, with `resolved_message`).
+
+The message is rebuilt from the store with the same `review_message` that posted it, so no Slack read is
+needed. Best effort: the route is already recorded, so a Slack failure is logged and nothing else; a later
+click on the old buttons is told who routed the ticket.
+"""
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from integrations.slack import slack_configured
+from integrations.slack.clicks import review_prediction
+from integrations.slack.client import Retrying, make_client
+from integrations.slack.messages import escape, resolved_message, review_message
+from store.models import ReviewMessage, TicketRecord
+
+log = logging.getLogger(__name__)
+
+
+def admin_outcome(category: str | None) -> str:
+    if category is None:
+        return ":raising_hand: An admin left this to the agents (triage's admin page)."
+    return f":white_check_mark: An admin routed this to *{escape(category)}* on triage's admin page."
+
+
+def update_resolved_review(runtime, review_id: int, category: str | None, client: WebClient | None = None,
+                           retrying: Retrying | None = None) -> bool:
+    """True when Slack took the update; False when there is no message, Slack is off, or Slack failed."""
+    from webhooks.pipeline import prediction_from_record, ticket_from_record
+
+    settings = runtime.settings
+    if client is None and not slack_configured(settings):
+        log.info("review message not updated: Slack is not configured", extra={"review_id": review_id})
+        return False
+    with runtime.store.session() as session:
+        message = session.get(ReviewMessage, review_id)
+        if message is None or not (message.channel and message.ts):
+            return False
+        ticket = session.get(TicketRecord, message.ticket_id)
+        prediction = review_prediction(session, message)
+        channel, ts, helpdesk, external_id = message.channel, message.ts, ticket.helpdesk, ticket.external_id
+        posted = review_message(external_id, helpdesk, ticket_from_record(ticket),
+                                prediction_from_record(prediction), settings) if prediction else {"blocks": []}
+    client = client or make_client(settings)
+    name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
+    text = f"{name}: routed to {escape(category)} by an admin" if category else f"{name}: left to the agents"
+    update = resolved_message(posted["blocks"], text, admin_outcome(category))
+    try:
+        (retrying or Retrying(attempts=3, max_wait=5.0)).call(
+            "chat.update", lambda: client.chat_update(channel=channel, ts=ts, **update))
+    except Exception as exc:
+        log.warning("could not update the review message", extra={"channel": channel, "message_ts": ts,
+                                                                   "error": str(exc)})
+        return False
+    return True
+
