@@ -1,13 +1,17 @@
-"""Tables of the store. Every step of a ticket's processing leaves a row here, so work resumes after a crash."""
+"""Tables of the store. Every step of a ticket's processing leaves a row here, so work resumes after a crash.
+
+Every text column uses the cleaning types of `store.types`: whatever a helpdesk sends is written the same way
+on SQLite and PostgreSQL (NUL dropped, lone surrogates replaced, labels cut to their column).
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.types import JSONValue, UTCDateTime, utcnow
+from store.types import CleanString, CleanText, JSONValue, UTCDateTime, utcnow
 
 # Delivery states, in the order a delivery moves through them. `failed` is the dead-letter state.
 RECEIVED, CLASSIFIED, ROUTED, REVIEW, DONE, FAILED = "received", "classified", "routed", "review", "done", "failed"
@@ -25,20 +29,21 @@ class TicketRecord(Base):
     __table_args__ = (UniqueConstraint("helpdesk", "external_id", name="uq_tickets_helpdesk_external_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    helpdesk: Mapped[str] = mapped_column(String(32))
-    external_id: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[str | None] = mapped_column(Text)
-    requester: Mapped[str | None] = mapped_column(String(320))
-    organization: Mapped[str | None] = mapped_column(String(255))
-    tier: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str | None] = mapped_column(String(16))
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    # Never cut, so tickets never collide by cutting: ids are at most 20 ASCII digits (payload_fields.ticket_id).
+    external_id: Mapped[str] = mapped_column(CleanString(64))
+    subject: Mapped[str | None] = mapped_column(CleanText)
+    body: Mapped[str | None] = mapped_column(CleanText)
+    requester: Mapped[str | None] = mapped_column(CleanString(320))
+    organization: Mapped[str | None] = mapped_column(CleanString(255))
+    tier: Mapped[str | None] = mapped_column(CleanString(64))
+    channel: Mapped[str | None] = mapped_column(CleanString(64))
+    language: Mapped[str | None] = mapped_column(CleanString(16))
     tags: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     ticket_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    label: Mapped[str | None] = mapped_column(String(255))  # the true category, once known
-    label_source: Mapped[str | None] = mapped_column(String(32))  # backfill | slack | helpdesk
+    label: Mapped[str | None] = mapped_column(CleanString(255))  # the true category, once known
+    label_source: Mapped[str | None] = mapped_column(CleanString(32))  # backfill | slack | helpdesk
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -49,18 +54,19 @@ class Delivery(Base):
     __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    helpdesk: Mapped[str] = mapped_column(String(32))
-    event_type: Mapped[str] = mapped_column(String(64))
+    # Never cut, so deliveries never collide by cutting: "<helpdesk>:<event>:<ticket id>" is under 64 chars.
+    idempotency_key: Mapped[str] = mapped_column(CleanString(255), unique=True)
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    event_type: Mapped[str] = mapped_column(CleanString(64))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     needs_fetch: Mapped[bool] = mapped_column(Boolean, default=False)
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
-    failed_step: Mapped[str | None] = mapped_column(String(16))  # where a dead-lettered delivery stopped
+    request_id: Mapped[str | None] = mapped_column(CleanString(64))
+    state: Mapped[str] = mapped_column(CleanString(16), default=RECEIVED)
+    failed_step: Mapped[str | None] = mapped_column(CleanString(16))  # where a dead-lettered delivery stopped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_owner: Mapped[str | None] = mapped_column(CleanString(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -76,16 +82,16 @@ class PredictionRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="champion")  # champion | shadow
-    model_version: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(CleanString(16), default="champion")  # champion | shadow
+    model_version: Mapped[str] = mapped_column(CleanString(64))
+    category: Mapped[str] = mapped_column(CleanString(255))
     confidence: Mapped[float] = mapped_column(Float)
     probabilities: Mapped[dict[str, float]] = mapped_column(JSONValue)
     explanation: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     prediction_set: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
     derived: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
-    decision: Mapped[str] = mapped_column(String(16))  # auto | review
+    decision: Mapped[str] = mapped_column(CleanString(16))  # auto | review
     threshold: Mapped[float] = mapped_column(Float)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -103,14 +109,14 @@ class WriteBack(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    helpdesk: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16), default="route")  # route | correction
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    kind: Mapped[str] = mapped_column(CleanString(16), default="route")  # route | correction
     route: Mapped[dict[str, Any]] = mapped_column(JSONValue)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    state: Mapped[str] = mapped_column(CleanString(16), default="pending")  # pending | done | failed
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,10 +130,10 @@ class ReviewMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
-    channel: Mapped[str | None] = mapped_column(String(64))
-    ts: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | left
-    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(CleanString(64))
+    ts: Mapped[str | None] = mapped_column(CleanString(64))
+    state: Mapped[str] = mapped_column(CleanString(16), default="open")  # open | resolved | left
+    resolved_by: Mapped[str | None] = mapped_column(CleanString(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -139,11 +145,11 @@ class Correction(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    source: Mapped[str] = mapped_column(String(32))  # slack | helpdesk
-    user: Mapped[str | None] = mapped_column(String(128))
-    from_category: Mapped[str | None] = mapped_column(String(255))
-    to_category: Mapped[str] = mapped_column(String(255))
-    model_version: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(CleanString(32))  # slack | helpdesk
+    user: Mapped[str | None] = mapped_column(CleanString(128))
+    from_category: Mapped[str | None] = mapped_column(CleanString(255))
+    to_category: Mapped[str] = mapped_column(CleanString(255))
+    model_version: Mapped[str | None] = mapped_column(CleanString(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -152,11 +158,11 @@ class ModelVersion(Base):
 
     __tablename__ = "model_versions"
 
-    version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    path: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))  # current | candidate | rejected | retired
+    version: Mapped[str] = mapped_column(CleanString(64), primary_key=True)
+    path: Mapped[str] = mapped_column(CleanText)
+    status: Mapped[str] = mapped_column(CleanString(16))  # current | candidate | rejected | retired
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -166,7 +172,7 @@ class RateBudget(Base):
 
     __tablename__ = "rate_budgets"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. zendesk:ticket_updates
+    key: Mapped[str] = mapped_column(CleanString(64), primary_key=True)  # e.g. zendesk:ticket_updates
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -178,10 +184,10 @@ class BackfillCursor(Base):
     __table_args__ = (UniqueConstraint("helpdesk", "since", "label_from", name="uq_backfill_cursors_run"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    helpdesk: Mapped[str] = mapped_column(String(32))
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
     since: Mapped[datetime] = mapped_column(UTCDateTime)
-    label_from: Mapped[str] = mapped_column(String(255))
-    cursor: Mapped[str | None] = mapped_column(Text)  # None: start from `since`
+    label_from: Mapped[str] = mapped_column(CleanString(255))
+    cursor: Mapped[str | None] = mapped_column(CleanText)  # None: start from `since`
     pages: Mapped[int] = mapped_column(Integer, default=0)
     seen: Mapped[int] = mapped_column(Integer, default=0)
     stored: Mapped[int] = mapped_column(Integer, default=0)
@@ -196,9 +202,10 @@ class DriftCheck(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    model_version: Mapped[str | None] = mapped_column(String(64))
-    metric: Mapped[str] = mapped_column(String(64))  # psi_category | psi_length | ... | low_confidence | accuracy
-    segment: Mapped[str] = mapped_column(String(255), default="all")  # all | category:X | language:X | tier:X | org:X
+    model_version: Mapped[str | None] = mapped_column(CleanString(64))
+    metric: Mapped[str] = mapped_column(CleanString(64))  # psi_category | psi_length | ... | low_confidence | accuracy
+    # all | category:X | language:X | tier:X | org:X
+    segment: Mapped[str] = mapped_column(CleanString(255), default="all")
     value: Mapped[float | None] = mapped_column(Float)
     n: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
@@ -209,10 +216,20 @@ class AlertState(Base):
 
     __tablename__ = "alert_states"
 
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)  # e.g. accuracy, psi:category, dead_letters
+    key: Mapped[str] = mapped_column(CleanString(128), primary_key=True)  # e.g. accuracy, psi:category, dead_letters
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     value: Mapped[float | None] = mapped_column(Float)
-    message: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(CleanText)
     first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkerHeartbeat(Base):
+    """A ticket worker process says it is alive (every few seconds); `/readyz` of a web process that has no
+    workers of its own reads it to tell whether anyone drains the inbox."""
+
+    __tablename__ = "worker_heartbeats"
+
+    identity: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
