@@ -17,6 +17,10 @@ from integrations.inbound import MalformedPayload
 _TICKET_ID = re.compile(r"[0-9]{1,20}")
 _LARGEST_ID = 10**20
 
+# Creation times outside these years are typos or placeholders, and could overflow a time-zone shift.
+_SANE_YEARS = range(1970, 2201)
+_LONGEST_DATE = 64
+
 # Helpdesk placeholders render dates for people, not machines; ISO 8601 is tried first.
 _HUMAN_DATE_FORMATS = (
     "%a, %d %b, %Y at %I:%M %p",  # Freshdesk placeholders: "Thu, 14 Mar, 2024 at 10:20 AM"
@@ -136,12 +140,15 @@ def optional_datetime(obj: Mapping[str, object], key: str) -> datetime | None:
     """A timestamp; anything missing, mistyped or unparsable is treated as absent, never an error.
 
     The creation time is a nicety for the classifier, not worth refusing a ticket over.
-    Naive times are taken as UTC.
+    Naive times are taken as UTC. A time whose UTC instant falls outside `_SANE_YEARS` (or cannot be moved
+    to UTC at all, "9999-12-31T23:00:00-05:00") is absent too: it would overflow any later time-zone shift.
     """
     value = obj.get(key)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    if len(text) > _LONGEST_DATE:  # no date is this long; never hand a parser a megabyte
+        return None
     parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(text)
@@ -154,6 +161,10 @@ def optional_datetime(obj: Mapping[str, object], key: str) -> datetime | None:
                 continue
     if parsed is None:
         return None
-    if parsed.tzinfo is None:
+    if parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    try:
+        in_utc = parsed.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return parsed if in_utc.year in _SANE_YEARS else None
