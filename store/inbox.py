@@ -17,6 +17,8 @@ from integrations.inbound import InboundEvent
 from store.models import DONE, FAILED, OPEN_STATES, RECEIVED, Delivery, TicketRecord
 from store.types import utcnow
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+
 
 def record_delivery(session: Session, event: InboundEvent, request_id: str | None = None) -> tuple[int, bool]:
     """Store an accepted delivery once; return (delivery id, whether it is new)."""
@@ -184,8 +186,8 @@ def failed(session: Session) -> list[Delivery]:
 def retry(session: Session, delivery_ids: list[int] | None = None) -> list[int]:
     """Requeue dead-lettered deliveries (all of them with None) at the step where they stopped."""
     query = select(Delivery).where(Delivery.state == FAILED)
-    if delivery_ids is not None:
-        query = query.where(Delivery.id.in_(delivery_ids))
+    if delivery_ids is not None:  # an id no row can have (the column is a 32-bit integer) matches nothing
+        query = query.where(Delivery.id.in_([i for i in delivery_ids if 0 < i <= MAX_ID]))
     requeued = []
     for delivery in session.scalars(query.with_for_update()):
         delivery.state = delivery.failed_step or RECEIVED

@@ -113,3 +113,10 @@ def test_upgrade_is_repeatable(store):
     store.upgrade()
     with store.session() as session:
         assert inbox.counts_by_state(session) == {}
+
+
+def test_retry_of_an_id_no_row_can_have_retries_nothing(store):
+    from store import inbox
+
+    with store.session() as session:
+        assert inbox.retry(session, [0, -1, 2**31, 10**30]) == []
