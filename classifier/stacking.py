@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 import numpy as np
 from sklearn.base import clone
@@ -37,11 +38,15 @@ def make_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray,
         return list(splitter.split(np.zeros(len(y)), y))
 
 
-def out_of_fold(estimator, X, y: np.ndarray, n_classes: int, folds) -> np.ndarray:
+def out_of_fold(estimator, X, y: np.ndarray, n_classes: int, folds,
+                on_fold: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """`on_fold(k, K)` is told after fold k of K (progress only)."""
     scores = np.zeros((len(y), n_classes))
-    for train_index, test_index in folds:
+    for k, (train_index, test_index) in enumerate(folds, start=1):
         member = DenseLabels(estimator, n_classes).fit(X[train_index], y[train_index])
         scores[test_index] = member.scores(X[test_index])
+        if on_fold is not None:
+            on_fold(k, len(folds))
     return scores
 
 
@@ -77,8 +82,10 @@ def _quality(member_scores, y, n_classes, folds, seed) -> tuple[float, float]:
             accuracy_score(truth, logits.argmax(1)))
 
 
-def select_members(oof: dict[str, np.ndarray], y: np.ndarray, n_classes: int, folds, seed: int) -> tuple[list[str], dict]:
+def select_members(oof: dict[str, np.ndarray], y: np.ndarray, n_classes: int, folds, seed: int,
+                   on_trial: Callable[[list[str]], None] | None = None) -> tuple[list[str], dict]:
     """Greedy forward selection on held-out stacker log-loss; returns names and a per-step report.
+    `on_trial(names)` is told before each candidate set is judged (progress only).
 
     On large data each candidate set is judged on one fold only (stacker fitted on the others): one
     fit per trial keeps selection to seconds on 30k rows."""
@@ -88,7 +95,11 @@ def select_members(oof: dict[str, np.ndarray], y: np.ndarray, n_classes: int, fo
     best_loss = np.inf
     steps = {}
     while remaining:
-        trials = {name: _quality([oof[m] for m in chosen + [name]], y, n_classes, folds, seed) for name in remaining}
+        trials = {}
+        for name in remaining:
+            if on_trial is not None:
+                on_trial(chosen + [name])
+            trials[name] = _quality([oof[m] for m in chosen + [name]], y, n_classes, folds, seed)
         name = min(trials, key=lambda key: trials[key][0])
         loss, accuracy = trials[name]
         if chosen and best_loss - loss < MIN_GAIN:

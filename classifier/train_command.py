@@ -1,16 +1,21 @@
 """What `triage train` does: read and check the data, hold out a stratified share, fit, evaluate,
-write the artifact (to --out or a new registry version) and return the JSON summary."""
+write the artifact (to --out or a new registry version) and return the JSON summary.
+
+The model keeps the hashes of its training texts (`classifier.evaluation.TRAINING_HASHES`, inside
+model.joblib and so covered by its sha256), for `triage evaluate` to count rows it was trained on."""
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
 
 from classifier.artifact import save_model
 from classifier.dataset import holdout_split, load_labeled, read_csvs, report_checks
-from classifier.evaluation import evaluate
+from classifier.evaluation import TRAINING_HASHES, evaluate, text_hashes, training_overlap
+from classifier.progress import Progress, silent
 from classifier.training import TrainOptions, fit_classifier
 
 log = logging.getLogger(__name__)
@@ -33,13 +38,16 @@ def split_columns(value: str) -> list[str]:
     return columns
 
 
-def train_from_csv(args, registry_factory) -> dict:
+def train_from_csv(args, registry_factory, progress: Progress | None = None) -> dict:
     from config.settings import load_settings
 
     if not 0 <= args.holdout < 1:
         raise ValueError(f"--holdout must be in [0, 1), got {args.holdout}")
+    started = time.perf_counter()
+    progress = progress or silent()
     settings = load_settings()
     labels = list(dict.fromkeys(args.label))
+    progress.stage("reading data", note=", ".join(Path(p).name for p in args.data))
     data = load_labeled(read_csvs(args.data), split_columns(args.text), labels)
     report_checks(data.checks)
     main = data.labels[labels[0]]
@@ -53,39 +61,61 @@ def train_from_csv(args, registry_factory) -> dict:
     if getattr(args, "tune", 0):
         from classifier.tuning import tune
 
+        progress.stage("tuning", note=f"up to {args.tune} trials or {args.tune_budget:.0f} s")
         options.params = tune(train_tickets, train_labels[labels[0]], options, args.tune, args.tune_budget)
-    model, training = fit_classifier(train_tickets, train_labels, options)
+    model, training = fit_classifier(train_tickets, train_labels, options, progress)
+    setattr(model, TRAINING_HASHES, text_hashes(train_tickets))
     test_tickets = [data.tickets[i] for i in test_index]
-    metrics = evaluate(model, test_tickets, main[test_index]) if len(test_index) else {"n": 0}
-    fields = {name: _field_metrics(model, test_tickets, data.labels[name][test_index], name)
+    threshold = settings.triage_confidence_threshold
+    metrics = evaluate(model, test_tickets, main[test_index], threshold=threshold,
+                       progress=progress) if len(test_index) else {"n": 0}
+    fields = {name: _field_metrics(model, test_tickets, data.labels[name][test_index], name, progress)
               for name in labels[1:]} if len(test_index) else {}
+    for name, label_model in zip(labels, model.label_models):
+        training["labels"][name]["weights"] = stacking_weights(label_model)
+    progress.stage("saving")
     registry = None
     if args.out:
         folder = Path(args.out)
     else:
         registry = registry_factory()
         folder = registry.new_version_dir()
-    summary = {key: metrics.get(key) for key in ("n", "accuracy", "macro_f1", "weighted_f1", "ece")}
+    summary = {key: metrics.get(key) for key in ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "routed")}
     manifest = save_model(
         model, folder, version=None if args.out else folder.name,
         data_fingerprint=data_fingerprint([t.text for t in data.tickets], data.labels),
         metrics={"holdout": summary, "fields": fields, "training": _brief(training)},
         extra={"data": {"files": [Path(p).name for p in args.data], "text": args.text, "rows": data.checks["used_rows"],
-                        "holdout": args.holdout, "seed": args.seed}})
-    if registry is not None and (args.promote or registry.current_version() is None):
+                        "holdout": args.holdout, "seed": args.seed,
+                        "training_text_hashes": int(len(getattr(model, TRAINING_HASHES)))}})
+    promoted = registry is not None and (args.promote or registry.current_version() is None)
+    if promoted:
         registry.promote(folder.name)
         log.info("promoted %s to current", folder.name)
     metrics.pop("confusion", None)
-    return {"model": str(folder), "version": manifest["version"], **metrics, "fields": fields,
-            "training": training, "data_checks": data.checks}
+    overlap = training_overlap(model, test_tickets)
+    return {"model": str(folder), "version": manifest["version"], "promoted": promoted, **metrics, "fields": fields,
+            "training": training, "data_checks": data.checks, "holdout_overlap": overlap,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _field_metrics(model, tickets, truth, name) -> dict:
-    result = evaluate(model, tickets, truth, label=name, measure_latency=False)
+def stacking_weights(label_model) -> dict[str, float]:
+    """Each kept member's share of the stacker's absolute coefficients (it reads the members' log-probabilities
+    side by side, one block of columns per member, all on the same scale)."""
+    coef = np.abs(np.atleast_2d(label_model.stacker.coef_))
+    names = list(label_model.members)
+    blocks = np.array_split(np.arange(coef.shape[1]), len(names))
+    total = coef.sum() or 1.0
+    return {name: round(float(coef[:, block].sum() / total), 4) for name, block in zip(names, blocks)}
+
+
+def _field_metrics(model, tickets, truth, name, progress: Progress) -> dict:
+    result = evaluate(model, tickets, truth, label=name, measure_latency=False, progress=progress)
     return {key: result[key] for key in ("n", "accuracy", "macro_f1", "weighted_f1", "ece")}
 
 
 def _brief(training: dict) -> dict:
     return {"train_seconds": training["train_seconds"], "embedding_model": training["embedding_model"],
             "kept": {name: report["kept"] for name, report in training["labels"].items()},
-            "members": {name: report["members"] for name, report in training["labels"].items()}}
+            "members": {name: report["members"] for name, report in training["labels"].items()},
+            "weights": {name: report.get("weights") for name, report in training["labels"].items()}}

@@ -1,5 +1,6 @@
 """Fits a TicketClassifier: shared features, then per label out-of-fold members, selection, stacker,
-calibration and the conformal quantile. Progress goes to the `classifier.training` logger."""
+calibration and the conformal quantile. Progress goes to an optional `classifier.progress.Progress`
+(stages, member folds weighted by each member's rough cost) and to the `classifier.training` logger."""
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer,
 from classifier.label_model import LabelModel, stack_inputs
 from classifier.members import MEMBERS, member_spec
 from classifier.model import TicketClassifier
+from classifier.progress import Progress, silent
 from classifier.stacking import held_out_stacker_logits, make_folds, new_stacker, out_of_fold, select_members, fit_member
 from classifier.ticket import Ticket
 
@@ -75,17 +77,18 @@ def _use_embeddings(options: TrainOptions, n_rows: int) -> bool:
     return False
 
 
-def fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
-                   options: TrainOptions | None = None) -> tuple[TicketClassifier, dict]:
+def fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray], options: TrainOptions | None = None,
+                   progress: Progress | None = None) -> tuple[TicketClassifier, dict]:
     """BLAS runs single-threaded here: its spinning threads made the stacker 14x slower (79 s vs 5.7 s)
     whenever another process held the second core, and the matrices are too small to gain from two."""
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_classifier(tickets, labels, options or TrainOptions())
+        return _fit_classifier(tickets, labels, options or TrainOptions(), progress or silent())
 
 
 def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
-                    options: TrainOptions) -> tuple[TicketClassifier, dict]:
+                    options: TrainOptions, progress: Progress) -> tuple[TicketClassifier, dict]:
     started = time.perf_counter()
+    progress.stage("features", note=f"{len(tickets):,} tickets")
     prepared = prepare_all(tickets, options.timezone)
     log.info("prepared %d tickets in %.1fs", len(tickets), time.perf_counter() - started)
     embed = _use_embeddings(options, len(tickets))
@@ -95,7 +98,8 @@ def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
     log.info("features ready in %.1fs (embeddings: %s)", time.perf_counter() - started, model_name or "off")
     label_models, report = [], {"embedding_model": model_name, "labels": {}}
     for name, values in labels.items():
-        label_model, label_report = fit_label(name, np.asarray(values), views, featurizer.term_names(), options)
+        label_model, label_report = fit_label(name, np.asarray(values), views, featurizer.term_names(), options,
+                                              progress)
         label_models.append(label_model)
         report["labels"][name] = label_report
     report["train_seconds"] = round(time.perf_counter() - started, 1)
@@ -108,7 +112,9 @@ def _build(name: str, options: TrainOptions, n_rows: int):
     return estimator.set_params(**params) if params else estimator
 
 
-def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, options: TrainOptions):
+def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, options: TrainOptions,
+              progress: Progress | None = None):
+    progress = progress or silent()
     classes = sorted(set(values.tolist()))
     y = np.searchsorted(classes, values)
     n_classes, n_rows = len(classes), len(y)
@@ -117,29 +123,39 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
     if options.members is None and n_rows > LARGE_DATA_ROWS:
         candidates = [spec for spec in candidates if spec.name not in LARGE_DATA_SKIPS]
         log.info("%s: %d rows, skipping %s (pass --members to include them)", name, n_rows, ", ".join(LARGE_DATA_SKIPS))
+    candidates = [spec for spec in candidates if views.view(spec.view) is not None]
+    progress.stage(f"{name}: members", total=sum(spec.cost for spec in candidates) * len(folds),
+                   note=f"{len(candidates)} members x {len(folds)} folds")
     oof, members_report = {}, {}
-    for spec in candidates:
-        if views.view(spec.view) is None:
-            continue
+    for number, spec in enumerate(candidates, start=1):
+        progress.part(f"{spec.name} ({number}/{len(candidates)})")
         started = time.perf_counter()
-        oof[spec.name] = out_of_fold(_build(spec.name, options, n_rows), views.view(spec.view), y, n_classes, folds)
+        oof[spec.name] = out_of_fold(_build(spec.name, options, n_rows), views.view(spec.view), y, n_classes, folds,
+                                     on_fold=lambda k, n, cost=spec.cost: progress.advance(cost, f"fold {k}/{n}"))
         members_report[spec.name] = _scores(oof[spec.name], y, n_classes)
         members_report[spec.name]["oof_seconds"] = round(time.perf_counter() - started, 1)
         log.info("%s member %s: oof accuracy %.4f in %.1fs", name, spec.name,
                  members_report[spec.name]["accuracy"], members_report[spec.name]["oof_seconds"])
-    chosen, steps = select_members(oof, y, n_classes, folds, options.seed)
+    progress.stage(f"{name}: stacking", note="choosing members on held-out log-loss")
+    chosen, steps = select_members(oof, y, n_classes, folds, options.seed,
+                                   on_trial=lambda names: progress.advance(0, "trying " + " + ".join(names)))
     log.info("%s: kept members %s", name, chosen)
     chosen_oof = [oof[member] for member in chosen]
     held_out = held_out_stacker_logits(chosen_oof, y, n_classes, folds, options.seed)
+    progress.stage(f"{name}: calibration")
     temperature = fit_temperature(held_out, y)
     calibrated = apply_temperature(held_out, temperature)
     quantile = conformal_quantile(calibrated, y, options.alpha)
     floor = singleton_threshold(calibrated, y, quantile, options.alpha)
     stacker = new_stacker(options.seed).fit(stack_inputs(chosen_oof), y)
+    progress.stage(f"{name}: refit", total=sum(member_spec(member).cost for member in chosen),
+                   note=f"{len(chosen)} kept member{'s' if len(chosen) > 1 else ''} on all {n_rows:,} rows")
     fitted = {}
     for member in chosen:
         spec = member_spec(member)
+        progress.part(member)
         fitted[member] = fit_member(_build(member, options, n_rows), views.view(spec.view), y, n_classes)
+        progress.advance(spec.cost)
     label_model = LabelModel(name, classes, fitted, {m: member_spec(m).view for m in chosen}, stacker,
                              temperature, quantile, options.alpha, _term_weights(views, y, n_classes), term_names,
                              singleton_floor=floor)

@@ -1,6 +1,8 @@
 """`triage train | evaluate | predict | models` — the classifier's command line.
 
-Progress and data-check reports go to stderr; with `--json`, stdout carries exactly one JSON object.
+Progress (a bar on a terminal, one line per stage elsewhere, nothing with `--quiet`), warnings and data-check
+reports go to stderr. stdout carries the result: a short table for a person, or with `--json` exactly one
+JSON object and nothing else.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+WORST_EXAMPLES = 20  # most confident wrong predictions listed in the report
 
 
 def register(subparsers) -> None:
@@ -58,15 +62,17 @@ def _data_arguments(parser: argparse.ArgumentParser, label_repeatable: bool) -> 
     else:
         parser.add_argument("--label", required=True, metavar="COL")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr (warnings still show)")
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(progress, debug: bool = False) -> None:
+    """Warnings only (the progress reporter says what is happening); `--debug` adds the INFO narration."""
+    from classifier.progress import LogHandler
+
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+        root.addHandler(LogHandler(progress))
+        root.setLevel(logging.INFO if debug else logging.WARNING)
 
 
 def _fail(message: str) -> int:
@@ -82,56 +88,117 @@ def _registry():
     return ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
 
 
-def _emit(payload: dict, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(payload, default=str))
-    else:
-        print(json.dumps(payload, indent=2, default=str))
+def _progress(args, title: str):
+    """Our reporter; Hugging Face's own bars (loading MiniLM) would only tear it, so they are switched off."""
+    import os
+
+    from classifier.progress import Progress
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    progress = Progress.for_command(args.quiet, title)
+    _log_to_stderr(progress, getattr(args, "debug", False))
+    return progress
 
 
 def run_train(args) -> int:
-    _log_to_stderr()
+    progress = _progress(args, "triage train")
     from classifier.artifact import ArtifactError
     from classifier.dataset import DataError
     from classifier.extras import MissingExtra
+    from classifier.progress import warnings_through
+    from classifier.summary import train_summary
     from classifier.train_command import train_from_csv
 
     try:
-        result = train_from_csv(args, _registry)
+        with progress, warnings_through(progress):
+            result = train_from_csv(args, _registry, progress)
+            progress.close("done")
     except (DataError, ArtifactError, MissingExtra, ValueError) as exc:
         return _fail(str(exc))
-    _emit(result, args.json)
+    print(json.dumps(result, default=str) if args.json else train_summary(result))
     return 0
 
 
 def run_evaluate(args) -> int:
-    _log_to_stderr()
+    progress = _progress(args, "triage evaluate")
     from classifier.artifact import ArtifactError, load_model
     from classifier.dataset import DataError, load_labeled, read_csvs
-    from classifier.evaluation import evaluate
+    from classifier.evaluation import evaluate, training_overlap
     from classifier.extras import MissingExtra, require
+    from classifier.progress import warnings_through
+    from classifier.registry import RegistryError
+    from classifier.summary import evaluate_summary, overlap_warning
+    from config.settings import load_settings
+
+    try:
+        with progress, warnings_through(progress):
+            if args.report:
+                require("shap", "--report")  # its SHAP importances: the optional `explain` extra, checked before the work
+            progress.stage("loading model")
+            model = load_model(args.model) if args.model else _registry().load_current()
+            progress.stage("reading data", note=", ".join(Path(p).name for p in args.data))
+            frame = read_csvs(args.data)
+            columns = [c.strip() for c in args.text.split(",") if c.strip()]
+            data = load_labeled(frame, columns, [args.label], min_classes=1)
+            truth = data.labels[args.label]
+            result = evaluate(model, data.tickets, truth, label=args.label,
+                              threshold=load_settings().triage_confidence_threshold,
+                              misclassified=WORST_EXAMPLES if args.report else 0, progress=progress)
+            result["model_version"] = model.version
+            result["data_checks"] = {"rows": data.checks["rows"], "used_rows": data.checks["used_rows"]}
+            progress.stage("overlap with the training data")
+            result["overlap"] = training_overlap(model, data.tickets)
+            if args.report:
+                _write_report(args, model, result, data.tickets, truth, progress)
+            progress.close("done")
+    except (DataError, ArtifactError, RegistryError, MissingExtra) as exc:
+        return _fail(str(exc))
+    warning = overlap_warning(result["overlap"], result["n"])
+    if warning:
+        print(f"triage: {warning}", file=sys.stderr)
+    result.pop("misclassified", None)  # ticket texts: in the report only
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        print(evaluate_summary(result, args.report))
+    return 0
+
+
+def _write_report(args, model, result: dict, tickets: list, truth, progress) -> None:
+    """The HTML report, with the model in service scored on the same tickets when it is another version."""
+    from classifier.evaluation import evaluate
+    from classifier.report import write_report
+
+    if result["data_checks"]["used_rows"] != result["data_checks"]["rows"]:  # rows dropped: positions are not CSV rows
+        for example in result.get("misclassified", []):
+            example.pop("row", None)
+    service, note = _model_in_service(model.version)
+    if service is not None and not set(service.labels) & set(truth.tolist()):
+        service, note = None, (f"The model in service ({service.version}) knows none of these categories: "
+                               "nothing to compare with.")
+    service_result = None
+    if service is not None:
+        progress.stage("model in service", note=service.version)
+        service_result = evaluate(service, tickets, truth, label=args.label, measure_latency=False,
+                                  threshold=result.get("routed", {}).get("threshold"), progress=progress)
+        service_result["model_version"] = service.version
+        result["compared_with"] = {key: service_result.get(key) for key in ("model_version", "accuracy", "macro_f1")}
+    progress.stage("writing the report", note=str(args.report))
+    write_report(args.report, model, result, tickets, service_result, note)
+
+
+def _model_in_service(evaluated_version: str):
+    """(the registry's current model, or the starter when none is current; or None, and why not)."""
+    from classifier.artifact import ArtifactError, load_model
     from classifier.registry import RegistryError
 
     try:
-        if args.report:
-            require("shap", "--report")  # its SHAP importances: the optional `explain` extra, checked before the work
-        model = load_model(args.model) if args.model else _registry().load_current()
-        frame = read_csvs(args.data)
-        columns = [c.strip() for c in args.text.split(",") if c.strip()]
-        data = load_labeled(frame, columns, [args.label], min_classes=1)
-        result = evaluate(model, data.tickets, data.labels[args.label], label=args.label)
-    except (DataError, ArtifactError, RegistryError, MissingExtra) as exc:
-        return _fail(str(exc))
-    result["model_version"] = model.version
-    result["data_checks"] = {"rows": data.checks["rows"], "used_rows": data.checks["used_rows"]}
-    if args.report:
-        from classifier.report import write_report
-
-        write_report(args.report, model, result, data.tickets)
-    if not args.json:
-        result.pop("confusion", None)
-    _emit(result, args.json)
-    return 0
+        service = load_model(_registry().current_path())
+    except (RegistryError, ArtifactError) as exc:
+        return None, f"No model in service to compare with ({exc})."
+    if service.version == evaluated_version:
+        return None, f"This is the model in service ({service.version}): nothing to compare with."
+    return service, ""
 
 
 def run_predict(args) -> int:
