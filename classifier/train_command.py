@@ -14,7 +14,7 @@ import numpy as np
 
 from classifier.artifact import save_model
 from classifier.dataset import holdout_split, load_labeled, read_csvs, report_checks
-from classifier.evaluation import TRAINING_HASHES, evaluate, text_hashes, training_overlap
+from classifier.evaluation import TRAINING_HASHES, evaluate, training_overlap
 from classifier.progress import Progress, silent
 from classifier.training import TrainOptions, fit_classifier
 
@@ -63,8 +63,7 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
 
         progress.stage("tuning", note=f"up to {args.tune} trials or {args.tune_budget:.0f} s")
         options.params = tune(train_tickets, train_labels[labels[0]], options, args.tune, args.tune_budget)
-    model, training = fit_classifier(train_tickets, train_labels, options, progress)
-    setattr(model, TRAINING_HASHES, text_hashes(train_tickets))
+    model, training = fit_classifier(train_tickets, train_labels, options, progress)  # keeps its texts' hashes
     test_tickets = [data.tickets[i] for i in test_index]
     threshold = settings.triage_confidence_threshold
     metrics = evaluate(model, test_tickets, main[test_index], threshold=threshold,

@@ -24,6 +24,7 @@ from classifier.model import TicketClassifier
 from classifier.progress import Progress, silent
 from classifier.stacking import held_out_stacker_logits, make_folds, new_stacker, out_of_fold, select_members, fit_member
 from classifier.ticket import Ticket
+from classifier.evaluation import TRAINING_HASHES, text_hashes
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,11 @@ def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
         label_models.append(label_model)
         report["labels"][name] = label_report
     report["train_seconds"] = round(time.perf_counter() - started, 1)
-    return TicketClassifier(featurizer, label_models, options.timezone), report
+    model = TicketClassifier(featurizer, label_models, options.timezone)
+    # every model knows what it was trained on, so `evaluate` can tell when its data overlaps (all callers:
+    # train, the clock's retrain, the starter model)
+    setattr(model, TRAINING_HASHES, text_hashes(tickets))
+    return model, report
 
 
 def _build(name: str, options: TrainOptions, n_rows: int):

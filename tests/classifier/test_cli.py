@@ -152,7 +152,11 @@ def test_evaluate_warns_with_the_count_of_rows_the_model_trained_on(capsys, fram
 def test_a_model_without_training_hashes_says_the_check_could_not_be_made(capsys, trained, tmp_path, csv_path):
     from classifier.artifact import save_model
 
-    model, _ = trained  # fitted directly, not by `triage train`: no hashes kept
+    from classifier.evaluation import TRAINING_HASHES
+
+    model, _ = trained
+    assert len(getattr(model, TRAINING_HASHES)) > 0  # every fitted model keeps them now ...
+    delattr(model, TRAINING_HASHES)  # ... a model saved before they existed has none
     save_model(model, tmp_path / "m")
     code, captured = _evaluate(capsys, tmp_path / "m", csv_path, "--json")
     assert code == 0 and json.loads(captured.out)["overlap"] == {"rows": None, "share": None}
