@@ -1,4 +1,8 @@
-"""`triage serve | worker | clock | db upgrade | events failed | events retry`."""
+"""`triage serve | worker | clock | db upgrade | events failed | events retry`.
+
+`serve`, `worker` and `clock` run the start-up checks (`cli.preflight`) before they start anything; the
+other commands check the settings. Either way every problem is listed at once and the exit code is 2.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +11,6 @@ import os
 import signal
 import sys
 import threading
-
-from config.settings import SettingsError, load_settings
 
 
 def register(subcommands) -> None:
@@ -35,38 +37,48 @@ def register(subcommands) -> None:
     retry.set_defaults(handler=_events_retry)
 
 
-def _settings(**overrides):
-    try:
-        return load_settings(overrides or None)
-    except SettingsError as exc:
-        print(f"triage: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+def _settings(args: argparse.Namespace | None = None):
+    """The settings, or every bad one listed and exit 2 (other command groups call it without `args`)."""
+    from cli.preflight import settings_or_exit
+
+    return settings_or_exit(args)
 
 
-def _runtime(workers: str = "here", **overrides):
-    from app import configure_logging
+def _runtime(args: argparse.Namespace, workers: str = "here"):
+    from cli.preflight import preflight_or_exit
+
+    settings = preflight_or_exit(args)  # every problem at once, before anything starts
+    from telemetry.json_logs import configure_logging
     from webhooks.runtime import build_runtime
 
-    settings = _settings(**overrides)
     configure_logging(settings=settings)  # JSON lines; the settings' secrets are redacted
     return build_runtime(settings, workers=workers)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from app import configure_logging
+    from cli.preflight import Problem, exit_with, first_line, preflight_or_exit
+
+    # one process: the in-process pool drains the durable inbox; all is checked before anything is forked
+    settings = preflight_or_exit(args, {"redis_url": None}, upgrade=True)
+    from telemetry.json_logs import configure_logging
     from cli.server import serve
     from store.database import Store
 
-    configure_logging()
-    settings = _settings(redis_url=None)  # one process: the in-process pool drains the durable inbox
-    Store(settings.database_url).upgrade()
+    configure_logging(settings=settings)
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+    except Exception as exc:
+        exit_with(args, "cannot start", [Problem(f"DATABASE_URL: the schema migration failed: {first_line(exc)}", exc)])
+    finally:
+        store.dispose()
     return serve(settings, args.host, args.port)
 
 
 def _worker(args: argparse.Namespace) -> int:
     from webhooks.worker import run_worker
 
-    runtime = _runtime(workers="isolated")  # each ticket in a child process under the time limit
+    runtime = _runtime(args, workers="isolated")  # each ticket in a child process under the time limit
     if runtime.settings.triage_metrics_port:  # a worker on its own machine: Prometheus scrapes it directly
         from prometheus_client import start_http_server
 
@@ -79,7 +91,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _clock(args: argparse.Namespace) -> int:
     from webhooks.clock import build_scheduler
 
-    runtime = _runtime()
+    runtime = _runtime(args)
     scheduler = build_scheduler(runtime)
     scheduler.start()
     stop = threading.Event()
@@ -93,7 +105,7 @@ def _clock(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from store.database import Store
 
-    store = Store(_settings().database_url)
+    store = Store(_settings(args).database_url)
     store.upgrade()
     print("database is at the latest schema")
     return 0
@@ -103,7 +115,7 @@ def _events_failed(args: argparse.Namespace) -> int:
     from store import inbox
     from store.database import Store
 
-    store = Store(_settings().database_url)
+    store = Store(_settings(args).database_url)
     with store.session() as session:
         rows = [{"id": d.id, "helpdesk": d.helpdesk, "key": d.idempotency_key, "step": d.failed_step,
                  "attempts": d.attempts, "error": d.last_error, "received_at": d.received_at.isoformat()}
@@ -124,7 +136,7 @@ def _events_retry(args: argparse.Namespace) -> int:
     from store.database import Store
     from webhooks.queue import RedisQueue
 
-    settings = _settings()
+    settings = _settings(args)
     store = Store(settings.database_url)
     with store.session() as session:
         requeued = inbox.retry(session, None if args.all else [args.id])

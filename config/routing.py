@@ -1,8 +1,10 @@
 """The routing file (`TRIAGE_ROUTING_FILE`, TOML or YAML): per category its tags, threshold, review flag
-and, per helpdesk, group, assignee and category field. Validated at start-up; a mistake names its place.
+and, per helpdesk, group, assignee and category field. Validated at start-up; every mistake is reported
+at once as `file:line: entry: what is wrong`.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -12,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class RoutingError(Exception):
-    """The routing file is missing or wrong; the message names the file and the bad entry."""
+    """The routing file is missing or wrong: `problems` holds one `file:line: entry: what` line per mistake."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class _Strict(BaseModel):
@@ -53,17 +59,111 @@ class RoutingConfig(_Strict):
 
 
 def load_routing(path: Path) -> RoutingConfig:
-    """Read and validate the routing file; a missing default file means an empty map (defaults apply)."""
-    if not path.exists():
-        raise RoutingError(f"{path}: routing file not found (TRIAGE_ROUTING_FILE)")
+    """Read and validate the routing file; `RoutingError` lists every mistake with its line."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise RoutingError(f"{path}: routing file {what} (TRIAGE_ROUTING_FILE)")
+    is_yaml = path.suffix in (".yaml", ".yml")
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise RoutingError(f"{path}: cannot be read: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RoutingError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # "Invalid value (at line 3, column 9)": no attributes before 3.14
+        found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(exc))
+        where, what = (f"{found[1]}:", f"{str(exc)[:found.start()]} (column {found[2]})") if found else ("", str(exc))
+        raise RoutingError(f"{path}:{where} not valid TOML: {what}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RoutingError(f"{path}:{where} not valid YAML: {what}") from None
     try:
         return RoutingConfig.model_validate(data or {})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise RoutingError(f"{path}: {where}: {error['msg']}") from None
+        line_of = _yaml_lines(text) if is_yaml else _toml_lines(text)
+        located = sorted(((line_of(tuple(e["loc"])) if e["loc"] else 1) or 0, n, e) for n, e in enumerate(exc.errors()))
+        raise RoutingError([_problem(path, line, error) for line, _, error in located]) from None
+
+
+def _problem(path: Path, line: int, error: dict) -> str:
+    loc = tuple(error["loc"])
+    where = ".".join(str(part) for part in loc) or "(top level)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden" and (model := _model_at(loc[:-1])) is not None:
+        message = f"unknown key (known: {', '.join(model.model_fields)})"
+    elif isinstance(error.get("input"), (str, int, float)):
+        message += f" (got {error['input']!r})"
+    return f"{path}:{f'{line}:' if line else ''} {where}: {message}"
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The part of the routing file a location points into, to name the keys it allows."""
+    model, parts = RoutingConfig, [str(part) for part in loc]
+    while parts:
+        name = parts.pop(0)
+        if model is RoutingConfig and name == "categories" and parts:
+            parts.pop(0)
+            model = CategoryRoute
+        elif model is CategoryRoute and name in ("zendesk", "freshdesk"):
+            model = HelpdeskRoute
+        elif model is HelpdeskRoute and name == "field":
+            model = CategoryField
+        else:
+            return None
+    return model
+
+
+def _toml_lines(text: str):
+    """tomllib keeps no positions: the line of the longest key path (tables and keys) that leads to `loc`."""
+    keys: list[tuple[tuple[str, ...], int]] = []
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if header := re.match(r"\[\[?([^\]]+)\]", line):
+            table = _key_parts(header[1])
+            keys.append((table, number))
+        elif "=" in line and not line.startswith("#"):
+            keys.append((table + _key_parts(line.split("=", 1)[0]), number))
+
+    def line_of(loc: tuple) -> int | None:
+        wanted = tuple(str(part) for part in loc)
+        best = max((key for key in keys if wanted[:len(key[0])] == key[0]), key=lambda key: len(key[0]), default=None)
+        return best[1] if best else None
+    return line_of
+
+
+def _key_parts(key: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', key.strip()))
+
+
+def _yaml_lines(text: str):
+    def line_of(loc: tuple) -> int | None:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            return None
+        line = None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                match = (node.value[part], node.value[part])
+            else:
+                match = None
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        return line
+    return line_of
+
+
+def locate(path: Path, loc: tuple) -> int | None:
+    """The line of the routing file where the entry at `loc` is written (for messages), or None."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (_yaml_lines if Path(path).suffix in (".yaml", ".yml") else _toml_lines)(text)(tuple(loc))

