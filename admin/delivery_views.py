@@ -11,7 +11,7 @@ import logging
 from flask import redirect, url_for
 from sqlalchemy import update
 
-from admin.views import blueprint, check_csrf, no_such, row_id, runtime, wants_json
+from admin.views import acting_on, blueprint, no_such, runtime, wants_json
 from api.errors import error_response
 from store import inbox
 from store.models import FAILED, Delivery
@@ -23,10 +23,7 @@ log = logging.getLogger(__name__)
 
 @blueprint.post("/deliveries/<delivery_id>/retry")
 def retry(delivery_id: str):
-    row = row_id(delivery_id)
-    if row is None:
-        return no_such("delivery", delivery_id)
-    check_csrf()
+    row = acting_on("delivery", delivery_id)
     triage = runtime()
     with triage.store.session() as session:
         requeued = inbox.retry(session, [row])
@@ -47,10 +44,7 @@ def retry(delivery_id: str):
 
 @blueprint.post("/deliveries/<delivery_id>/drop")
 def drop(delivery_id: str):
-    row = row_id(delivery_id)
-    if row is None:
-        return no_such("delivery", delivery_id)
-    check_csrf()
+    row = acting_on("delivery", delivery_id)
     with runtime().store.session() as session:
         dropped = session.execute(
             update(Delivery).where(Delivery.id == row, Delivery.state == FAILED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 
 from admin.review_actions import BAD_CATEGORY, NOT_FOUND, route_review
-from admin.views import blueprint, check_csrf, no_such, render_dashboard, row_id, runtime, wants_json
+from admin.views import acting_on, blueprint, no_such, render_dashboard, runtime, wants_json
 from api.errors import error_response
 from integrations.slack.clicks import LEFT, ROUTED
 
@@ -18,10 +18,7 @@ MAX_CATEGORY_CHARS = 255  # the corrections' column
 
 @blueprint.post("/reviews/<review_id>/route")
 def route(review_id: str):
-    row = row_id(review_id)
-    if row is None:
-        return no_such("review", review_id)
-    check_csrf()
+    row = acting_on("review", review_id)
     leave = request.form.get("leave") == "1"
     category = (request.form.get("category") or "").strip()
     if not leave and not category:

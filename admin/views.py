@@ -165,3 +165,13 @@ def row_id(text: str) -> int | None:
 
 def no_such(thing: str, written: str):
     return error_response(404, "not_found", f"no {thing} has the id {written[:40]!r}")
+
+
+def acting_on(thing: str, written: str) -> int:
+    """The row a form acts on: an id no row can have is a JSON 404 (before the CSRF check, so a hostile id
+    never costs more), then the form must carry its CSRF token."""
+    row = row_id(written)
+    if row is None:
+        abort(no_such(thing, written))
+    check_csrf()
+    return row

@@ -2,7 +2,6 @@
 Every form refuses a request without its CSRF token; ids no row can have are JSON 404s. Both stores."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +11,7 @@ from classifier.ticket import Ticket
 from fake_slack import BOT_TOKEN, REVIEW_CHANNEL
 from slack_interactions import SIGNING_SECRET
 from store.models import Correction, Delivery, ReviewMessage, TicketRecord, WriteBack
+from polling import wait_until
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NO_SUCH_IDS = ["0", "-1", "007", "1.5", "abc", "%00", "99999999999999999999", "2147483648", "9" * 5000, "999"]
@@ -23,15 +23,6 @@ def logged_in(app):
     client.post("/admin/login", data={"token": ADMIN_TOKEN})
     page = client.get("/admin").get_data(as_text=True)
     return client, page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-
-
-def wait_until(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def correction_write(store) -> WriteBack | None:

@@ -10,20 +10,12 @@ from fake_slack import REVIEW_CHANNEL
 from slack_interactions import block_actions, post_interaction
 from store.models import Correction, ReviewMessage, TicketRecord, WriteBack
 from webhooks.corrections import apply_pending_corrections
+from polling import wait_until
 
 
 def count(store, model) -> int:
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(model))
-
-
-def wait_until(condition, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_without_slack_settings_the_endpoint_answers_not_configured(store):
@@ -52,7 +44,7 @@ def test_a_click_routes_the_ticket_records_the_correction_and_updates_the_messag
     assert (update["channel"], update["ts"]) == (REVIEW_CHANNEL, message["ts"])
     assert "actions" not in [b["type"] for b in update["blocks"]]
     assert update["blocks"][-1]["text"]["text"] == ":white_check_mark: <@U0ALICE> routed this to *ORDER*."
-    wait_until(lambda: helpdesk.applied)
+    wait_until(lambda: helpdesk.applied, timeout=5.0)
     assert [(t, r.category, r.tags) for t, r in helpdesk.applied] == [("42", "ORDER", ["triage_order"])]
     with store.session() as session:
         correction = session.scalar(select(Correction))
@@ -63,7 +55,7 @@ def test_a_click_routes_the_ticket_records_the_correction_and_updates_the_messag
         assert (review.state, review.resolved_by) == ("resolved", "U0ALICE")
         assert (session.scalar(select(TicketRecord)).label, session.scalar(select(TicketRecord)).label_source) == (
             "ORDER", "slack")
-    wait_until(lambda: _write_back(store).state == "done")
+    wait_until(lambda: _write_back(store).state == "done", timeout=5.0)
     assert (_write_back(store).kind, _write_back(store).attempts) == ("correction", 1)
     assert fake_slack.calls_to("chat.postEphemeral") == []
 
@@ -73,7 +65,7 @@ def test_the_select_menu_routes_to_any_category(make_slack_app, seed_review, fak
     payload = block_actions(message, REVIEW_CHANNEL, "triage_route_menu", option="SHIPPING")
     assert post_interaction(make_slack_app().test_client(), payload).status_code == 200
     fake_slack.wait_for("chat.update")
-    wait_until(lambda: helpdesk.applied)
+    wait_until(lambda: helpdesk.applied, timeout=5.0)
     assert helpdesk.applied[0][1].category == "SHIPPING"
 
 
@@ -99,7 +91,7 @@ def test_a_second_click_changes_nothing_and_tells_the_clicker_who_routed_it(make
     ephemeral = fake_slack.wait_for("chat.postEphemeral")[0].args
     assert ephemeral["user"] == "U0BOB" and ephemeral["channel"] == REVIEW_CHANNEL
     assert ephemeral["text"].startswith("<@U0ALICE> already routed this ticket to *REFUND*")
-    wait_until(lambda: helpdesk.applied)
+    wait_until(lambda: helpdesk.applied, timeout=5.0)
     time.sleep(0.2)
     assert len(fake_slack.calls_to("chat.update")) == 1 and len(helpdesk.applied) == 1
     assert count(store, Correction) == 1
@@ -153,7 +145,7 @@ def test_the_click_is_acknowledged_while_the_helpdesk_is_slow(make_slack_app, se
     fake_slack.wait_for("chat.update")
     assert helpdesk.applied == []
     helpdesk.gate.set()
-    wait_until(lambda: helpdesk.applied)
+    wait_until(lambda: helpdesk.applied, timeout=5.0)
 
 
 def test_a_correction_stays_pending_while_the_helpdesk_is_down_and_is_written_later(make_slack_app, seed_review,
@@ -162,7 +154,7 @@ def test_a_correction_stays_pending_while_the_helpdesk_is_down_and_is_written_la
     helpdesk.failures = 1
     post_interaction(make_slack_app().test_client(), block_actions(message, REVIEW_CHANNEL, "triage_route_1"))
     fake_slack.wait_for("chat.update")
-    wait_until(lambda: _write_back(store) is not None and _write_back(store).last_error is not None)
+    wait_until(lambda: _write_back(store) is not None and _write_back(store).last_error is not None, timeout=5.0)
     action = _write_back(store)
     # an outage: pending and later, without spending one of the correction's attempts
     assert (action.state, action.attempts, action.last_error) == ("pending", 0, "ConnectionError: helpdesk down")

@@ -17,6 +17,7 @@ from helpdesk_signing import zendesk_signed_headers
 from slack_interactions import SIGNING_SECRET, block_actions, post_interaction
 from store.models import DONE, Correction, Delivery, PredictionRecord, ReviewMessage, WriteBack
 from webhook_app import ZENDESK_SECRET
+from polling import wait_until
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_an_unsure_ticket_goes_to_slack_and_one_click_routes_it(app, store, fake
     update = fake_slack.wait_for("chat.update")[0].args
     assert update["ts"] == review.ts and "actions" not in [b["type"] for b in update["blocks"]]
     assert f"<@U0ALICE> routed this to *{chosen}*" in update["blocks"][-1]["text"]["text"]
-    _wait(lambda: _correction_write_back(store) and _correction_write_back(store).state == "done")
+    wait_until(lambda: _correction_write_back(store) and _correction_write_back(store).state == "done")
     assert not _correction_write_back(store).dry_run and fake_zendesk.applied[4242] == 1
     assert f"triage_{chosen.lower()}" in fake_zendesk.tickets[4242]["tags"]
     with store.session() as session:
@@ -72,12 +73,3 @@ def _correction_write_back(store) -> WriteBack | None:
         return session.scalar(select(WriteBack).where(WriteBack.kind == "correction"))
 
 
-def _wait(condition, timeout: float = 10.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
