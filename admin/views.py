@@ -18,6 +18,7 @@ from admin.backlog import duration, milliseconds
 from admin.dashboard import chart_payload, dashboard_data
 from admin.notices import notices
 from api.errors import error_response
+from api.request_body import drain_refused_body
 
 # Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -68,6 +69,7 @@ def _guard():
     if not token:
         return error_response(404, "not_configured", "the admin page is off: set TRIAGE_ADMIN_TOKEN to turn it on")
     if request.method == "POST" and _form_too_large():
+        drain_refused_body()
         return error_response(413, "payload_too_large", f"an admin form is at most {ADMIN_FORM_BYTES} bytes")
     if request.endpoint in ("admin.login", "admin.static"):
         return None

@@ -6,6 +6,7 @@ Shared by both webhooks, `/slack/events` and the predict API, so each answers an
 from __future__ import annotations
 
 import json
+import time
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,6 +15,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 # or any recursive walk over it later (pydantic, json.dumps, the JSON column), exhausts Python's stack.
 MAX_DEPTH = 64
 _READ_SIZE = 64 * 1024
+# After refusing a body, read and drop this much more of it (at most, and for at most this long) before we
+# answer: a client still sending when the server closes gets a connection reset, not our 413.
+DRAIN_BYTES = 16 * 1024 * 1024
+DRAIN_SECONDS = 3.0
 
 
 class BodyRefused(Exception):
@@ -34,6 +39,7 @@ def read_body(limit: int) -> bytes:
     """
     length = request.content_length
     if length is not None and length > limit:
+        drain_refused_body()
         raise BodyRefused(413, "payload_too_large", f"the body is {length} bytes; at most {limit} are accepted")
     chunks, size = [], 0
     try:
@@ -46,8 +52,27 @@ def read_body(limit: int) -> bytes:
     except RequestEntityTooLarge:
         size = limit + 1
     if size > limit:
+        drain_refused_body()
         raise BodyRefused(413, "payload_too_large", f"the body is larger than {limit} bytes")
     return b"".join(chunks)
+
+
+def drain_refused_body() -> None:
+    """Read and drop the rest of a refused body, bounded by `DRAIN_BYTES` and `DRAIN_SECONDS`, so that the
+    client has sent it all and reads the 413; a larger or slower one is cut off (the connection closes)."""
+    length = request.content_length
+    if length is not None and length > DRAIN_BYTES:
+        return
+    stream = request.environ.get("wsgi.input")
+    deadline, dropped = time.monotonic() + DRAIN_SECONDS, 0
+    try:
+        while stream is not None and dropped < DRAIN_BYTES and time.monotonic() < deadline:
+            chunk = stream.read(_READ_SIZE)
+            if not chunk:
+                return
+            dropped += len(chunk)
+    except (OSError, ValueError):  # the client went away, or the server's stream is done
+        return
 
 
 def parse_json(raw: bytes | str) -> object:

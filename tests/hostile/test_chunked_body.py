@@ -132,3 +132,23 @@ def test_a_small_chunked_admin_form_is_read_whole(server):
     connection.request("POST", "/admin/login", body=iter([b"token=chunked-", b"admin"]), encode_chunked=True,
                        headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"})
     assert connection.getresponse().status == 303  # logged in: the token arrived whole
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+@pytest.mark.parametrize("path", ["/webhooks/zendesk", "/predict", "/admin/login"])
+def test_a_body_far_over_the_limit_still_gets_its_413_not_a_reset(server, path, chunked):
+    """256 times the limit (4 MiB here) is more than the sockets buffer: the client is still sending when we
+    refuse, and reads the 413 only because we read the rest before answering."""
+    form = path == "/admin/login"
+    body = b"token=" + b"x" * (256 * LIMIT) if form else ticket(256 * LIMIT)
+    headers = {"Content-Type": "application/x-www-form-urlencoded" if form else "application/json",
+               **({} if form else signed_for(path, body))}
+    if chunked:
+        status, answer = post_chunked(server, path, body, headers)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", server, timeout=30)
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        status, answer = response.status, json.loads(response.read())
+        connection.close()
+    assert status == 413 and answer["error"] == "payload_too_large"
