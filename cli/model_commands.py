@@ -229,10 +229,12 @@ def run_models_promote(args) -> int:
     from classifier.artifact import ArtifactError
     from classifier.registry import RegistryError
 
+    registry = _registry()
     try:
-        _registry().promote(args.version)
+        registry.promote(args.version)
     except (ArtifactError, RegistryError) as exc:
         return _fail(str(exc))
+    _mirror_in_store(registry)
     print(f"current: {args.version}")
     return 0
 
@@ -240,9 +242,29 @@ def run_models_promote(args) -> int:
 def run_models_rollback(args) -> int:
     from classifier.registry import RegistryError
 
+    registry = _registry()
     try:
-        now = _registry().rollback()
+        now = registry.rollback()
     except RegistryError as exc:
         return _fail(str(exc))
+    _mirror_in_store(registry)
     print(f"current: {now or 'starter'}")
     return 0
+
+
+def _mirror_in_store(registry) -> None:
+    """The admin page reads `model_versions`: mirror the change now rather than at the clock's next check.
+    Best effort: the registry's pointer is what serves, and the clock mirrors it anyway."""
+    from config.settings import load_settings
+    from learning.promotion import sync_versions
+    from store.database import Store
+
+    try:
+        store = Store(load_settings().database_url)
+        try:
+            sync_versions(store, registry)
+        finally:
+            store.dispose()
+    except Exception as exc:
+        print(f"triage: note: the store's list of model versions is not updated yet ({type(exc).__name__}); "
+              "the clock's next alert check does it", file=sys.stderr)

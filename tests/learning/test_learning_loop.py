@@ -23,7 +23,6 @@ from config.routing import load_routing
 from config.settings import load_settings
 from integrations.slack.clicks import ClickRecorder
 from learning.drift import check as drift_check
-from learning.promotion import sync_versions
 from learning.rerouting import record_rerouting
 from learning.retrain import retrain
 from learning.training_set import Example
@@ -109,9 +108,9 @@ def test_drift_corrections_retrain_refusal_rollback(tmp_path, monkeypatch, capsy
     assert {"metric": "psi_terms", "segment": "all"}.items() <= next(
         row for row in report["drift"] if row["metric"] == "psi_terms").items()
 
-    assert registry.rollback() == first.version
+    assert main(["models", "rollback"]) == 0  # from a shell: the registry moves and model_versions follows at once
+    assert capsys.readouterr().out.strip() == f"current: {first.version}"
     assert registry.load_current().version == first.version
-    sync_versions(store, registry)  # the alert check mirrors a shell's promote/rollback into model_versions
     with store.session() as session:
         statuses = {row.version: row.status for row in session.query(ModelVersion)}
     assert statuses == {first.version: "current", second.version: "retired", worse.version: "rejected"}
