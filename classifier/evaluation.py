@@ -14,6 +14,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from classifier.calibration import expected_calibration_error
 from classifier.model import TicketClassifier
 from classifier.progress import Progress, silent
+from classifier.selective import selective_summary, stored
 from classifier.text import normalise
 from classifier.ticket import Ticket
 
@@ -164,6 +165,7 @@ def evaluate(model: TicketClassifier, tickets: list[Ticket], truth: np.ndarray, 
     }
     if sets is not None:
         result["conformal"] = conformal_summary(sets, truth, model.label_models[0].alpha)
+        result["selective"] = selective_summary(stored(model), predicted, confidence, correct)
     if threshold is not None:
         result["routed"] = routed_at(confidence, correct, threshold)
     if misclassified:

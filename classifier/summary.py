@@ -30,12 +30,19 @@ def _count(value: int, noun: str) -> str:
 
 
 def routing_rows(result: dict) -> list[list[str]]:
-    """Routing at the confidence threshold and by the conformal set, as two metric rows."""
+    """Routing at the confidence threshold, at the model's threshold for its target precision and by the
+    conformal set, one metric row each."""
     rows = []
     routed = result.get("routed")
     if routed:
         right = f", {_share(routed['accuracy'])} of them right" if routed["accuracy"] is not None else ""
         rows.append([f"auto-routed at {routed['threshold']:.2f}", f"{_share(routed['share'])} of tickets{right}"])
+    selective = result.get("selective")
+    if selective and selective.get("target_precision") is not None:
+        right = f", {_share(selective['accuracy'])} of them right" if selective["accuracy"] is not None else ""
+        mixed = ", per category" if selective.get("per_category") else ""
+        rows.append([f"target precision {_share(selective['target_precision'])} ({selective['threshold']:.2f}{mixed})",
+                     f"{_share(selective['coverage'])} of tickets{right}"])
     conformal = result.get("conformal")
     if conformal:
         wrong = conformal.get("error_among_auto_routed")

@@ -16,6 +16,7 @@ from classifier.artifact import save_model
 from classifier.dataset import holdout_split, load_labeled, read_csvs, report_checks
 from classifier.evaluation import TRAINING_HASHES, evaluate, training_overlap
 from classifier.progress import Progress, silent
+from classifier.selective import fallback_threshold, stored
 from classifier.training import TrainOptions, fit_classifier
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
     train_index, test_index = holdout_split(main, args.holdout, args.seed)
     log.info("training on %d rows, holdout %d rows", len(train_index), len(test_index))
     options = TrainOptions(
-        seed=args.seed, alpha=args.alpha, embeddings=args.embeddings, timezone=settings.triage_timezone,
+        target_precision=settings.triage_target_precision, seed=args.seed, alpha=args.alpha, embeddings=args.embeddings, timezone=settings.triage_timezone,
         members=tuple(m.strip() for m in args.members.split(",")) if getattr(args, "members", None) else None)
     train_tickets = [data.tickets[i] for i in train_index]
     train_labels = {name: values[train_index] for name, values in data.labels.items()}
@@ -65,7 +66,7 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
         options.params = tune(train_tickets, train_labels[labels[0]], options, args.tune, args.tune_budget)
     model, training = fit_classifier(train_tickets, train_labels, options, progress)  # keeps its texts' hashes
     test_tickets = [data.tickets[i] for i in test_index]
-    threshold = settings.triage_confidence_threshold
+    threshold = fallback_threshold(settings.triage_confidence_threshold)
     metrics = evaluate(model, test_tickets, main[test_index], threshold=threshold,
                        progress=progress) if len(test_index) else {"n": 0}
     fields = {name: _field_metrics(model, test_tickets, data.labels[name][test_index], name, progress)
@@ -80,10 +81,11 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
         registry = registry_factory()
         folder = registry.new_version_dir()
     summary = {key: metrics.get(key) for key in ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "routed")}
+    summary["selective"] = metrics.get("selective")
     manifest = save_model(
         model, folder, version=None if args.out else folder.name,
         data_fingerprint=data_fingerprint([t.text for t in data.tickets], data.labels),
-        metrics={"holdout": summary, "fields": fields, "training": _brief(training)},
+        metrics={"holdout": summary, "fields": fields, "training": _brief(training), "selective": stored(model)},
         extra={"data": {"files": [Path(p).name for p in args.data], "text": args.text, "rows": data.checks["used_rows"],
                         "holdout": args.holdout, "seed": args.seed,
                         "training_text_hashes": int(len(getattr(model, TRAINING_HASHES)))}})

@@ -22,6 +22,7 @@ from classifier.label_model import LabelModel, stack_inputs
 from classifier.members import MEMBERS, member_spec
 from classifier.model import TicketClassifier
 from classifier.progress import Progress, silent
+from classifier.selective import SELECTIVE, choose_thresholds
 from classifier.stacking import held_out_stacker_logits, make_folds, new_stacker, out_of_fold, select_members, fit_member
 from classifier.ticket import Ticket
 from classifier.evaluation import TRAINING_HASHES, text_hashes
@@ -46,6 +47,7 @@ class TrainOptions:
     n_folds: int | None = None  # None: 5 on small data, 3 on large
     timezone: str = "UTC"
     params: dict | None = None  # member name -> estimator parameters (from tuning)
+    target_precision: float = 0.95  # routing threshold chosen on held-out rows (classifier.selective)
 
 
 def prepare_all(tickets: list[Ticket], timezone: str) -> PreparedTickets:
@@ -108,6 +110,7 @@ def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
     # every model knows what it was trained on, so `evaluate` can tell when its data overlaps (all callers:
     # train, the clock's retrain, the starter model)
     setattr(model, TRAINING_HASHES, text_hashes(tickets))
+    setattr(model, SELECTIVE, report["labels"][next(iter(labels))]["selective"])  # the main label's
     return model, report
 
 
@@ -152,6 +155,9 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
     calibrated = apply_temperature(held_out, temperature)
     quantile = conformal_quantile(calibrated, y, options.alpha)
     floor = singleton_threshold(calibrated, y, quantile, options.alpha)
+    held_out_predicted = calibrated.argmax(1)
+    selective = choose_thresholds(calibrated.max(1), np.asarray(classes, dtype=object)[held_out_predicted],
+                                  held_out_predicted == y, options.target_precision)
     stacker = new_stacker(options.seed).fit(stack_inputs(chosen_oof), y)
     progress.stage(f"{name}: refit", total=sum(member_spec(member).cost for member in chosen),
                    note=f"{len(chosen)} kept member{'s' if len(chosen) > 1 else ''} on all {n_rows:,} rows")
@@ -166,7 +172,8 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
                              singleton_floor=floor)
     report = {"members": members_report, "selection": steps, "kept": chosen,
               "stacked_oof": _scores(calibrated, y, n_classes), "temperature": round(temperature, 4),
-              "conformal_quantile": round(quantile, 4), "singleton_floor": round(floor, 4), "alpha": options.alpha}
+              "conformal_quantile": round(quantile, 4), "singleton_floor": round(floor, 4), "alpha": options.alpha,
+              "selective": selective}
     return label_model, report
 
 

@@ -127,6 +127,7 @@ def run_evaluate(args) -> int:
     from classifier.extras import MissingExtra, require
     from classifier.progress import warnings_through
     from classifier.registry import RegistryError
+    from classifier.selective import fallback_threshold
     from classifier.summary import evaluate_summary, overlap_warning
     from config.settings import load_settings
 
@@ -142,7 +143,7 @@ def run_evaluate(args) -> int:
             data = load_labeled(frame, columns, [args.label], min_classes=1)
             truth = data.labels[args.label]
             result = evaluate(model, data.tickets, truth, label=args.label,
-                              threshold=load_settings().triage_confidence_threshold,
+                              threshold=fallback_threshold(load_settings().triage_confidence_threshold),
                               misclassified=WORST_EXAMPLES if args.report else 0, progress=progress)
             result["model_version"] = model.version
             result["data_checks"] = {"rows": data.checks["rows"], "used_rows": data.checks["used_rows"]}

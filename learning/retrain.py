@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score
 from classifier.artifact import ArtifactError, save_model
 from classifier.evaluation import predict_field
 from classifier.registry import ModelRegistry, RegistryError
+from classifier.selective import fallback_threshold, stored
 from classifier.train_command import data_fingerprint
 from classifier.training import TrainOptions, fit_classifier
 from learning import training_set
@@ -86,10 +87,11 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
     rows = data.weighted_train()
     log.info("retraining", extra=data.summary())
     model, report = fit_classifier([e.ticket for e in rows], {LABEL: np.array([e.label for e in rows], dtype=object)},
-                                   options or TrainOptions(timezone=settings.triage_timezone))
-    threshold = settings.triage_confidence_threshold
+                                   options or TrainOptions(timezone=settings.triage_timezone,
+                                                           target_precision=settings.triage_target_precision))
+    threshold = fallback_threshold(settings.triage_confidence_threshold)
     metrics = {"evaluation": score(model, data.evaluation, threshold), "holdout": score(model, data.holdout, threshold),
-               "recent_corrections": score(model, data.recent, threshold),
+               "recent_corrections": score(model, data.recent, threshold), "selective": stored(model),
                "training": {"train_seconds": report["train_seconds"],
                             "kept": {name: r["kept"] for name, r in report["labels"].items()}}}
     champion = _champion_scores(registry, data, threshold)

@@ -1,9 +1,14 @@
-"""Auto-route or ask a person: the per-category threshold, the always-review flag, or the conformal set."""
+"""Auto-route or ask a person: the per-category threshold, the always-review flag, or the conformal set.
+
+Which threshold: the routing file's for the category, else `TRIAGE_CONFIDENCE_THRESHOLD` when it is set
+(`default_threshold`), else the model's own for its target precision (per category or global, see
+`classifier.selective`), else 0.7 for a model that stores none (the starter model, older models)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from classifier.prediction import Prediction
+from classifier.selective import FALLBACK_THRESHOLD, model_threshold
 from config.routing import RoutingConfig
 
 AUTO, REVIEW = "auto", "review"
@@ -16,9 +21,20 @@ class Decision:
     reason: str
 
 
-def decide(prediction: Prediction, routing: RoutingConfig, default_threshold: float) -> Decision:
+def threshold_for(category: str, routing: RoutingConfig, default_threshold: float | None,
+                  selective: dict | None = None) -> float:
+    entry = routing.route_for(category)
+    for candidate in (entry.threshold, default_threshold, model_threshold(selective, category)):
+        if candidate is not None:
+            return candidate
+    return FALLBACK_THRESHOLD
+
+
+def decide(prediction: Prediction, routing: RoutingConfig, default_threshold: float | None,
+           selective: dict | None = None) -> Decision:
+    """`selective`: the acting model's stored thresholds (`classifier.selective.stored(model)`), if any."""
     entry = routing.route_for(prediction.category)
-    threshold = entry.threshold if entry.threshold is not None else default_threshold
+    threshold = threshold_for(prediction.category, routing, default_threshold, selective)
     if entry.always_review:
         return Decision(REVIEW, threshold, "always-review category")
     coverage = prediction.derived.get("vocabulary_coverage")

@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from classifier.prediction import FieldPrediction, Prediction
+from classifier.selective import stored
 from classifier.ticket import Ticket
 from config.routing import RoutingConfig
 from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
@@ -41,7 +42,7 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    default_threshold: float
+    default_threshold: float | None  # TRIAGE_CONFIDENCE_THRESHOLD when set: it overrides the model's own
     max_attempts: int
     retry_base_seconds: float
     retry_max_seconds: float
@@ -102,6 +103,12 @@ class Pipeline:
             raise LeaseLost(delivery_id)
         return to_state
 
+    def _selective(self, model, prediction: Prediction) -> dict | None:
+        """The stored thresholds of the model that made this prediction (champion, or challenger on canary)."""
+        if prediction.model_version == getattr(model, "version", None) or self.challenger is None:
+            return stored(model)
+        return stored(self.challenger.get())
+
     def _classify(self, delivery_id: int, owner: str) -> str:
         with self.store.session() as session:
             delivery = session.get(Delivery, delivery_id)
@@ -112,7 +119,7 @@ class Pipeline:
         ticket = fetched or ticket
         model = self.models.get()
         prediction, latency_ms, shadow = predict_pair(model, self.challenger, ticket, delivery_id)
-        decision = decide(prediction, self.routing, self.settings.default_threshold)
+        decision = decide(prediction, self.routing, self.settings.default_threshold, self._selective(model, prediction))
         with self.store.session() as session:
             if fetched is not None:
                 record = session.get(TicketRecord, session.get(Delivery, delivery_id).ticket_id)
@@ -123,7 +130,8 @@ class Pipeline:
             stored.language = stored.language or prediction.derived.get("language")
             if shadow is not None:  # recorded beside the acting one, never acted on
                 session.add(_prediction_record(delivery_id, record.id, shadow, decide(
-                    shadow, self.routing, self.settings.default_threshold), None, role="shadow"))
+                    shadow, self.routing, self.settings.default_threshold, self._selective(model, shadow)),
+                    None, role="shadow"))
             self._advance(session, delivery_id, owner, RECEIVED, CLASSIFIED)
         log.info("classified", extra={"delivery_id": delivery_id, "category": prediction.category,
                                       "confidence": round(prediction.confidence, 4), "decision": decision.action,

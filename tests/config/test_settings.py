@@ -20,7 +20,7 @@ def test_defaults_are_the_embedded_ones():
     settings = load_settings(env_file=None)
     assert settings.database_url == f"sqlite:///{REPO / 'triage.db'}"
     assert settings.redis_url is None and settings.dry_run
-    assert settings.triage_confidence_threshold == 0.7
+    assert settings.triage_confidence_threshold is None and settings.triage_target_precision == 0.95
 
 
 def test_path_defaults_are_in_the_project_wherever_triage_starts(tmp_path, monkeypatch):

@@ -37,3 +37,23 @@ def test_conformal_mode_routes_singleton_sets_only():
     routing = RoutingConfig.model_validate({"mode": "conformal"})
     assert decide(prediction(0.6), routing, 0.7).action == AUTO
     assert decide(prediction(0.99, prediction_set=("Billing", "Refunds")), routing, 0.7).action == REVIEW
+
+
+STORED = {"target_precision": 0.95, "threshold": 0.6, "per_category": {"Other": {"threshold": 0.8}}}
+
+
+@pytest.mark.parametrize("given, setting, threshold", [
+    (prediction(0.85), None, 0.9),  # the routing file's threshold for the category wins over the model's
+    (prediction(0.75, category="Other"), 0.5, 0.5),  # TRIAGE_CONFIDENCE_THRESHOLD set: it wins over the model's
+    (prediction(0.75, category="Other"), None, 0.8),  # otherwise the model's own for the category
+    (prediction(0.65, category="Rare"), None, 0.6),  # or its global one for a category without its own
+])
+def test_an_explicit_threshold_wins_over_the_models_own(given, setting, threshold):
+    decision = decide(given, ROUTING, setting, STORED)
+    assert decision.threshold == threshold
+    assert decision.action == (AUTO if given.confidence >= threshold else REVIEW)
+
+
+def test_a_model_without_a_stored_threshold_keeps_0_7():
+    assert decide(prediction(0.69, category="Other"), ROUTING, None, None).threshold == 0.7
+    assert decide(prediction(0.69, category="Other"), ROUTING, None, None).action == REVIEW

@@ -72,6 +72,28 @@ def test_an_unsure_ticket_goes_to_review(runtime):
         assert prediction.decision == REVIEW and prediction.confidence < prediction.threshold
 
 
+def test_the_starter_model_stores_no_threshold_so_0_7_decides(runtime):
+    delivery_id = deliver(runtime, "30", "where is my package, I want to track my delivery, it has not arrived")
+    runtime.pipeline.process(delivery_id, "w1")
+    with runtime.store.session() as session:
+        prediction = session.scalar(select(PredictionRecord))
+        assert prediction.category not in ("REFUNDS", "FEEDBACK") and prediction.threshold == 0.7
+        assert prediction.decision == (AUTO if prediction.confidence >= 0.7 else REVIEW)
+
+
+def test_a_model_with_a_stored_threshold_routes_by_it_unless_the_routing_file_names_one(runtime, monkeypatch):
+    model = runtime.models.get()
+    monkeypatch.setattr(model, "selective_", {"target_precision": 0.95, "threshold": 0.05, "per_category": {}},
+                        raising=False)
+    first, second = deliver(runtime, "31", "hello there"), deliver(runtime, "32", CONFIDENT)
+    runtime.pipeline.process(first, "w1")
+    runtime.pipeline.process(second, "w1")
+    with runtime.store.session() as session:
+        by_delivery = {p.delivery_id: p for p in session.scalars(select(PredictionRecord))}
+    assert by_delivery[first].threshold == 0.05 and by_delivery[first].decision in (AUTO, REVIEW)
+    assert by_delivery[second].category == "REFUNDS" and by_delivery[second].threshold == 0.8
+
+
 def test_a_delivery_held_by_another_worker_is_left_alone(runtime):
     delivery_id = deliver(runtime, "4", CONFIDENT)
     with runtime.store.session() as session:
