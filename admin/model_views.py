@@ -6,21 +6,13 @@ over 64 characters) is a JSON 404 before anything reads the registry.
 """
 from __future__ import annotations
 
-import re
 
 from flask import make_response, redirect, render_template, request, url_for
 
 from admin import auth
 from admin.model_actions import ModelActionError, promote, promotion_plan, rollback, rollback_plan
-from admin.views import blueprint, check_csrf, no_such, runtime, wants_json, _token
+from admin.views import blueprint, check_csrf, no_such, runtime, version_id, wants_json, _token
 from api.errors import error_response
-
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def version_id(text: str) -> str | None:
-    return text if _VERSION.fullmatch(text) and ".." not in text else None
-
 
 @blueprint.get("/models/<version>/promote")
 def confirm_promote(version: str):

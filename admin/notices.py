@@ -7,19 +7,16 @@ state of a route being written ("being written" -> "written") updates in place.
 """
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from integrations.slack.clicks import ADMIN
 from store.models import Correction, ReviewMessage, TicketRecord, WriteBack
 
-VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 STARTER = "starter"
 
 
 def notices(runtime, args, error: str | None = None) -> list[dict]:
-    from admin.views import row_id
+    from admin.views import row_id, version_id
 
     found = []
     if error:
@@ -37,12 +34,12 @@ def notices(runtime, args, error: str | None = None) -> list[dict]:
         text = routed_notice(runtime, review)
         if text:
             found.append({"id": "routed", "kind": "ok", "text": text})
-    version = args.get("promoted", "")
-    if VERSION.fullmatch(version):
+    version = version_id(args.get("promoted", ""))
+    if version:
         found.append({"id": "promoted", "kind": "ok", "text": f"Version {version} is now current. Web and worker "
                       f"processes switch to it within {runtime.settings.triage_model_poll_seconds:g} s."})
-    version = args.get("rolled_back", "")
-    if VERSION.fullmatch(version):
+    version = version_id(args.get("rolled_back", ""))
+    if version:
         now = "the bundled starter model" if version == STARTER else f"version {version}"
         found.append({"id": "rolled-back", "kind": "ok", "text": f"Rolled back: {now} is current again."})
     return found

@@ -21,6 +21,7 @@ from api.errors import error_response
 from api.request_body import drain_refused_body
 
 # Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
 _LARGEST_ROW_ID = 2**31 - 1
 ADMIN_FORM_BYTES = 16 * 1024  # a token and a CSRF value: no admin form comes near this
@@ -163,6 +164,11 @@ def row_id(text: str) -> int | None:
     if not _ROW_ID.fullmatch(text) or int(text) > _LARGEST_ROW_ID:
         return None
     return int(text)
+
+
+def version_id(text: str) -> str | None:
+    """A model version as written in a URL, or None if no registry folder can have that name."""
+    return text if _VERSION.fullmatch(text) and ".." not in text else None
 
 
 def no_such(thing: str, written: str):
