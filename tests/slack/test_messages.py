@@ -35,6 +35,11 @@ def prediction(top=("REFUND", "ORDER", "PAYMENT")):
     ("call (555) 123-4567 or 555.123.4567", "call [phone] or [phone]"),
     ("my number is 0151234567890", "my number is [phone]"),
     ("order 12345 of 2024-05-01, 3 items", "order 12345 of 2024-05-01, 3 items"),
+    # the linear EMAIL pattern (issue 12) still finds what the old one did
+    ("mail a.b+c@example.co.uk.", "mail [email]."),
+    ("two glued: a@b.com+c@d.org and x@y.io..z@w.io", "two glued: [email] and [email]"),
+    ("<jane@example.com>, (bob_smith@mail.example.org)", "<[email]>, ([email])"),
+    ("not an address: a@b, a@@b.c, @example.com", "not an address: a@b, a@@b.c, @example.com"),
 ])
 def test_mask_hides_email_addresses_and_phone_numbers_but_not_short_numbers(text, expected):
     assert mask(text) == expected
