@@ -64,6 +64,7 @@ class TicketClassifier:
         sets = main.sets(probabilities)
         other_probabilities = [model.predict_proba(views) for model in others]
         coverage = self.featurizer.vocabulary_coverage(prepared.texts)
+        distances = centroid_distances(views.embedding, getattr(self, "drift_centroids_", None))
         predictions = []
         for i in range(len(tickets)):
             best = int(np.argmax(probabilities[i]))
@@ -82,6 +83,17 @@ class TicketClassifier:
                 prediction_set=sets[i],
                 fields=fields,
                 derived={"language": prepared.languages[i], "sentiment": round(prepared.sentiments[i], 4),
-                         "vocabulary_coverage": round(coverage[i], 4)},
+                         "vocabulary_coverage": round(coverage[i], 4),
+                         **({"embedding_distance": round(float(distances[i]), 4)} if distances is not None else {})},
             ))
         return predictions
+
+
+def centroid_distances(embedding: np.ndarray | None, centroids: np.ndarray | None) -> np.ndarray | None:
+    """Cosine distance of each ticket's sentence embedding to the nearest training class centroid (a drift
+    statistic, see classifier.drift_reference); None for a model without centroids or embeddings."""
+    if embedding is None or centroids is None:
+        return None
+    vectors = embedding[:, :centroids.shape[1]]  # the embedding view ends with the standardised signals
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return 1.0 - (vectors @ centroids.T).max(axis=1)

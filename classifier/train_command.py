@@ -73,6 +73,7 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
               for name in labels[1:]} if len(test_index) else {}
     for name, label_model in zip(labels, model.label_models):
         training["labels"][name]["weights"] = stacking_weights(label_model)
+    extra_reference = _drift_reference(model, train_tickets, train_labels[labels[0]], test_tickets)
     progress.stage("saving")
     registry = None
     if args.out:
@@ -88,7 +89,7 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
         metrics={"holdout": summary, "fields": fields, "training": _brief(training), "selective": stored(model)},
         extra={"data": {"files": [Path(p).name for p in args.data], "text": args.text, "rows": data.checks["used_rows"],
                         "holdout": args.holdout, "seed": args.seed,
-                        "training_text_hashes": int(len(getattr(model, TRAINING_HASHES)))}})
+                        "training_text_hashes": int(len(getattr(model, TRAINING_HASHES)))}, **extra_reference})
     promoted = registry is not None and (args.promote or registry.current_version() is None)
     if promoted:
         registry.promote(folder.name)
@@ -98,6 +99,17 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
     return {"model": str(folder), "version": manifest["version"], "promoted": promoted, **metrics, "fields": fields,
             "training": training, "data_checks": data.checks, "holdout_overlap": overlap,
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _drift_reference(model, train_tickets, train_labels, test_tickets) -> dict:
+    """The drift check's reference (learning.drift), from the held-out tickets; none without a holdout."""
+    if not test_tickets:
+        return {}
+    from classifier.drift_reference import fit_centroids
+    from learning.drift import reference_profile
+
+    fit_centroids(model, train_tickets, train_labels)
+    return {"drift_reference": reference_profile(model, test_tickets)}
 
 
 def stacking_weights(label_model) -> dict[str, float]:

@@ -2,8 +2,9 @@
 again at most once per cooldown while it lasts, and a "resolved" message when it clears.
 
 Conditions: accuracy measured from corrections (7 days) below the minimum, overall and for any category,
-language, tier or organisation with at least `MIN_JUDGED` judged tickets, any PSI of the latest drift
-check above the maximum, the share of low-confidence tickets (last day) above the setting, p99
+language, tier or organisation with at least `MIN_JUDGED` judged tickets, any drift signal of the latest
+drift check that fired (its threshold learned from held-out tickets for the window size, see
+learning.drift_signals; PSI above the fixed maximum only for a check that has no such signal), the share of low-confidence tickets (last day) above the setting, p99
 classification latency (last hour) above the maximum, and dead-lettered deliveries waiting.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from learning import live_window
+from learning import drift_signals, live_window
 from store.database import Store
 from store.models import FAILED, AlertState, Delivery, DriftCheck
 
@@ -44,11 +45,7 @@ def conditions(session, settings, now: datetime) -> list[Condition]:
                                f"{s.triage_alert_min_accuracy}"))
     latest = session.scalar(select(func.max(DriftCheck.checked_at)))
     if latest is not None:
-        for row in session.scalars(select(DriftCheck).where(DriftCheck.checked_at == latest,
-                                                            DriftCheck.metric.like("psi_%"))):
-            found.append(Condition(f"psi:{row.metric[4:]}", (row.value or 0) > s.triage_alert_max_psi, row.value,
-                                   f"PSI of {row.metric[4:]} is {row.value} (above {s.triage_alert_max_psi}) "
-                                   f"against the {row.detail.get('against', 'reference')}"))
+        found += _drift_conditions(session, latest, s.triage_alert_max_psi)
     day = live_window.window(session, now - timedelta(days=1), now, with_text=False)
     share, n = live_window.low_confidence_share(day)
     found.append(Condition("low_confidence", share is not None and share > s.triage_alert_max_low_confidence, share,
@@ -63,6 +60,22 @@ def conditions(session, settings, now: datetime) -> list[Condition]:
     dead = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == FAILED)) or 0
     found.append(Condition("dead_letters", dead > 0, float(dead),
                            f"{dead} dead-lettered deliveries (`triage events failed`, `triage events retry`)"))
+    return found
+
+
+def _drift_conditions(session, latest: datetime, max_psi: float) -> list[Condition]:
+    rows = session.scalars(select(DriftCheck).where(DriftCheck.checked_at == latest, DriftCheck.segment == "all"))
+    learned = [row for row in rows if "fired" in (row.detail or {})]
+    found = [Condition(f"drift:{row.metric}", bool(row.detail["fired"]), row.value,
+                       drift_signals.sentence(row.metric, row.value, row.detail["threshold"], row.detail["fired"],
+                                              row.detail.get("against", "training reference")))
+             for row in learned]
+    for row in session.scalars(select(DriftCheck).where(DriftCheck.checked_at == latest,
+                                                        DriftCheck.metric.like("psi_%"))):
+        # described, not decided on, once a check has learned thresholds (an old alert of this kind resolves)
+        found.append(Condition(f"psi:{row.metric[4:]}", not learned and (row.value or 0) > max_psi, row.value,
+                               f"PSI of {row.metric[4:]} is {row.value} (above {max_psi}) "
+                               f"against the {row.detail.get('against', 'reference')}"))
     return found
 
 

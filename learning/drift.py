@@ -6,6 +6,11 @@ PSI = sum((a - e) * ln(a / e)) over the buckets of two distributions (shares, sm
 bucket is not infinite). Rule of thumb: < 0.1 stable, 0.1-0.2 moderate, > 0.2 a real shift.
 The reference is written into the model's manifest at retraining (`reference_profile`); a model without
 one (the starter) is compared with the window before the current one instead.
+
+The decision is not a fixed PSI constant: `learning.drift_signals` compares out-of-vocabulary share,
+confidence, class mix and embedding distance with thresholds set from the reference's own held-out tickets
+for the window size observed (rows `oov_share`, `mean_confidence`, `class_mix`, `embedding_distance`, with
+`threshold` and `fired` in `detail`). The PSI rows stay as description.
 """
 from __future__ import annotations
 
@@ -14,9 +19,10 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 
+from classifier.drift_reference import per_ticket, sketch
 from classifier.limits import MAX_BODY_CHARS
 from store.models import DriftCheck
-from learning import live_window
+from learning import drift_signals, live_window
 
 WINDOW_DAYS = 7
 LENGTH_EDGES = (50, 100, 200, 400, 800, 1600)
@@ -85,15 +91,17 @@ def reference_profile(model, tickets, limit: int = 2_000) -> dict:
     ones (on tickets it trained on its confidence is higher than it will be on new ones)."""
     sample = tickets[:: max(1, len(tickets) // limit)][:limit]
     predictions = model.predict_batch(sample)
-    return profile([p.category for p in predictions], [p.derived.get("language") for p in predictions],
-                   [t.text for t in sample], confidences=[p.confidence for p in predictions])
+    result = profile([p.category for p in predictions], [p.derived.get("language") for p in predictions],
+                     [t.text for t in sample], confidences=[p.confidence for p in predictions])
+    result["sketch"] = sketch([per_ticket(p.category, p.confidence, p.derived) for p in predictions])
+    return result
 
 
 def check(session, reference: dict | None, model_version: str | None, now: datetime) -> list[DriftCheck]:
     """Compute this window's figures, add them to the session as `drift_checks` rows and return them."""
     since = now - timedelta(days=WINDOW_DAYS)
     rows = live_window.window(session, since, now)
-    base = "training reference"
+    base, earlier = "training reference", None
     if not reference or not reference.get("n"):
         earlier = live_window.window(session, since - timedelta(days=WINDOW_DAYS), since)
         reference, base = _profile_of(earlier, None), "previous window"
@@ -105,6 +113,7 @@ def check(session, reference: dict | None, model_version: str | None, now: datet
             checks.append(DriftCheck(metric=f"psi_{name}", value=psi(reference[name], current[name]), n=len(rows),
                                      detail={"against": base, "reference": _top(reference[name]),
                                              "current": _top(current[name])}))
+    checks += _signal_rows(rows, (reference or {}).get("sketch"), earlier, since, session, base)
     share, n = live_window.low_confidence_share(rows)
     checks.append(DriftCheck(metric="low_confidence", value=share, n=n, detail={}))
     for segment, (accuracy, judged) in sorted(live_window.measured_accuracy(rows).items()):
@@ -129,7 +138,26 @@ def run_check(store, registry, now: datetime) -> list[dict]:
         manifest = {}
     with store.session() as session:
         rows = check(session, manifest.get("drift_reference"), manifest.get("version"), now)
-        return [{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n} for r in rows]
+        return [{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n,
+                 **({key: r.detail[key] for key in ("threshold", "fired")} if "fired" in (r.detail or {}) else {})}
+                for r in rows]
+
+
+def _signal_rows(rows, reference_sketch, earlier, since, session, base) -> list[DriftCheck]:
+    """One row per drift signal against the reference's sketch; a model without one (trained before the
+    sketch existed, or the starter) is held against the previous window instead."""
+    if not reference_sketch:
+        if earlier is None:
+            earlier = live_window.window(session, since - timedelta(days=WINDOW_DAYS), since, with_text=False)
+        reference_sketch, base = sketch([_statistics(row) for row in earlier]), "previous window"
+    found = drift_signals.signals(reference_sketch, [_statistics(row) for row in rows])
+    return [DriftCheck(metric=s.metric, value=s.value, n=s.n,
+                       detail={"against": base, "threshold": s.threshold, "fired": s.fired, "side": s.side,
+                               "normal": s.normal, "quantile": drift_signals.QUANTILE}) for s in found]
+
+
+def _statistics(row) -> dict:
+    return per_ticket(row.category, row.confidence, row.derived)
 
 
 def _profile_of(rows, terms) -> dict:

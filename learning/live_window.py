@@ -29,6 +29,7 @@ class LiveTicket:
     tier: str | None
     organization: str | None
     label: str | None  # from a person
+    derived: dict | None = None  # the prediction's per-ticket figures (language, vocabulary_coverage, ...)
 
     @property
     def judged(self) -> bool:
@@ -55,7 +56,8 @@ def window(session: Session, since: datetime, until: datetime | None = None,
         rows.append(LiveTicket(
             category=row.category, confidence=row.confidence, decision=row.decision, latency_ms=row.latency_ms,
             language=(row.derived or {}).get("language") or row.language, text=text, tier=row.tier,
-            organization=row.organization, label=row.label if row.label_source in HUMAN_LABELS else None))
+            organization=row.organization, label=row.label if row.label_source in HUMAN_LABELS else None,
+            derived=row.derived or {}))
     return rows
 
 

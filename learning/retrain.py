@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from classifier.artifact import ArtifactError, save_model
+from classifier.drift_reference import fit_centroids
 from classifier.evaluation import predict_field
 from classifier.registry import ModelRegistry, RegistryError
 from classifier.selective import fallback_threshold, stored
@@ -96,6 +97,7 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
                             "kept": {name: r["kept"] for name, r in report["labels"].items()}}}
     champion = _champion_scores(registry, data, threshold)
     metrics["champion"] = champion
+    fit_centroids(model, [e.ticket for e in data.train], [e.label for e in data.train])  # before the reference
     decision = decide(metrics["evaluation"], champion["evaluation"] if champion else None)
     folder = registry.new_version_dir()
     save_model(model, folder, version=folder.name, metrics=metrics,
