@@ -1,4 +1,6 @@
-"""The drift panel: the latest figure of each drift check (metric x segment), PSI history, active alerts.
+"""The drift panel: the latest figure of each drift check (metric x segment), PSI history, active alerts, and the
+signals with learned thresholds (learning.drift_signals), each with whether it fired and a sentence on what it
+means.
 
 Reads `drift_checks` (written daily by the clock's drift check) and `alert_states`; with no rows it says
 plainly that none are recorded.
@@ -10,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from learning.drift_signals import ORDER, sentence
 from store.models import AlertState, DriftCheck
 
 LATEST_WINDOW = timedelta(hours=6)  # one drift run writes its rows within this
@@ -19,7 +22,7 @@ HISTORY_METRIC_PREFIX = "psi"
 def drift_panel(session: Session, since: datetime) -> dict:
     check = DriftCheck
     latest = session.scalar(select(func.max(check.checked_at)))
-    panel = {"latest": [], "checked_at": latest, "history": {"labels": [], "series": {}},
+    panel = {"latest": [], "signals": [], "checked_at": latest, "history": {"labels": [], "series": {}},
              "alerts": _active_alerts(session), "message": None}
     if latest is None:
         panel["message"] = "No drift data yet: the drift check has not run."
@@ -31,8 +34,26 @@ def drift_panel(session: Session, since: datetime) -> dict:
         newest[(row.metric, row.segment)] = row  # later rows win
     panel["latest"] = [{"metric": r.metric, "segment": r.segment, "value": r.value, "n": r.n,
                         "model_version": r.model_version, "checked_at": r.checked_at} for r in newest.values()]
+    panel["signals"] = _signals([row for row in newest.values() if "fired" in (row.detail or {})])
     panel["history"] = _history(session, check, since)
     return panel
+
+
+LABELS = {"oov_share": "words never seen in training", "mean_confidence": "average confidence",
+          "class_mix": "predicted-category mix", "embedding_distance": "distance from the learned categories"}
+
+
+def _signals(rows: list) -> list[dict]:
+    """The latest check's learned-threshold signals, in a fixed order, ready to show."""
+    found = []
+    for row in sorted(rows, key=lambda r: ORDER.index(r.metric) if r.metric in ORDER else len(ORDER)):
+        detail = row.detail
+        found.append({"metric": row.metric, "label": LABELS.get(row.metric, row.metric), "value": row.value,
+                      "threshold": detail.get("threshold"), "side": detail.get("side", "above"),
+                      "fired": bool(detail.get("fired")), "n": row.n, "against": detail.get("against"),
+                      "sentence": sentence(row.metric, row.value, detail.get("threshold"), bool(detail.get("fired")),
+                                           detail.get("against", "training reference"))})
+    return found
 
 
 def _history(session: Session, check, since: datetime) -> dict:
