@@ -1,9 +1,12 @@
 """Turns raw ticket text (HTML, e-mail threads, signatures) into the plain text the models see.
 
-Only the newest message of an e-mail counts: quoted replies and signatures repeat other tickets and
-drown the words that say what this one is about. Bodies are cut at `MAX_CHARS` characters after cleaning
-(and at `MAX_RAW_CHARS` before, so a 5 MB body costs no more than a long one); the first few thousand
-characters carry the request, and n-gram and embedding costs grow with length (see `classifier.limits`).
+Only the newest message of an e-mail counts: quoted replies, header blocks, disclaimers and signatures
+repeat other tickets and drown the words that say what this one is about (`classifier.email_text` finds the
+newest message with quotequail; the patterns here catch what lies past the window it reads). What carries
+signal stays: the subject, and the sender's domain as one word (`senderdomain_example_com`). Bodies are cut
+at `MAX_CHARS` characters after cleaning (and at `MAX_RAW_CHARS` before, so a 5 MB body costs no more than a
+long one); the first few thousand characters carry the request, and n-gram and embedding costs grow with
+length (see `classifier.limits`).
 
 Every pattern here runs in time linear in its input: a line pattern never lets whitespace run across lines
 (`[^\S\n]`, so 100,000 blank lines are not each rescanned to the end), repetitions are bounded or
@@ -14,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 
+from classifier.email_text import clean_domain, clean_email, sender_token, split_header_block
 from classifier.limits import MAX_BODY_CHARS, MAX_CLEAN_CHARS
 
 MAX_CHARS = MAX_CLEAN_CHARS
@@ -36,9 +40,13 @@ _QUOTED_LINE = re.compile(_LINE_START + r">.*$", re.MULTILINE)
 _SIGN_OFF = re.compile(
     _LINE_START + r"(?:--|best regards,?|kind regards,?|regards,?|thanks,?|thank you,?|cheers,?|sincerely,?"
     r"|mit freundlichen grüßen,?|viele grüße,?|saludos(?: cordiales)?,?|cordialement,?|atenciosamente,?"
-    r"|sent from my .+)" + _LINE_END,
+    r"|mit besten grüßen,?|(?:beste|liebe|freundliche) grüße,?|un saludo,?|atentamente,?"
+    r"|bien cordialement,?|bien à vous,?|cumprimentos,?|cordiali saluti,?"
+    r"|sent from my .+|get outlook for .+|gesendet von meinem .+|von meinem .{1,40} gesendet|envoyé de mon .+"
+    r"|enviado desde mi .+|enviado do meu .+)" + _LINE_END,
     re.IGNORECASE | re.MULTILINE,
 )
+_SIGNATURE_CHARS = 400  # a signature's name, title, company and phone lines
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -53,16 +61,23 @@ def strip_html(text: str) -> str:
 
 
 def cut_history(text: str) -> str:
-    """Drop quoted replies (`> ...`, `On ... wrote:` and what follows) and a trailing signature."""
-    header = _REPLY_HEADER.search(text)
+    """The newest message alone: no quoted replies, header blocks, disclaimers or trailing signature."""
+    text = clean_email(text)
+    header = _REPLY_HEADER.search(text)  # past quotequail's window
     if header and header.start() > _first_non_blank(text):
         text = text[: header.start()]
     text = _QUOTED_LINE.sub("", text)
     first = _first_non_blank(text)
     for sign_off in _SIGN_OFF.finditer(text):
-        if sign_off.start() >= 0.5 * len(text) and sign_off.start() > first:
-            return text[: sign_off.start()]
+        start = sign_off.start()
+        if start > first and (start >= 0.5 * len(text) or _signature_follows(text, sign_off.end())):
+            return text[:start]
     return text
+
+
+def _signature_follows(text: str, end: int) -> bool:
+    """After a sign-off, only a few short lines (name, title, phone): a signature, wherever it sits."""
+    return len(text) - end <= _SIGNATURE_CHARS and all(len(line) <= 80 for line in text[end:].split("\n"))
 
 
 def _first_non_blank(text: str) -> int:
@@ -75,12 +90,21 @@ def fold_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n", text).strip()
 
 
-def normalise(text: object) -> str:
-    """Clean one ticket text; anything that is not a string (None, NaN, numbers) becomes text or ''."""
+def normalise(text: object, sender_domain: str | None = None) -> str:
+    """Clean one ticket text; anything that is not a string (None, NaN, numbers) becomes text or ''.
+
+    The sender's domain (from a header block at the top of the text, else `sender_domain`, the ticket's
+    requester) ends the text as one word, so the word TF-IDF can learn which customers send what."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
     if not isinstance(text, str):
         text = str(text)
     text = text[:MAX_RAW_CHARS]
-    text = cut_history(strip_html(text))
-    return fold_whitespace(text)[:MAX_CHARS]
+    text, domain = split_header_block(text)
+    cleaned = fold_whitespace(cut_history(strip_html(text)))
+    domain = domain or clean_domain(sender_domain)
+    if not cleaned or not domain:
+        return cleaned[:MAX_CHARS]
+    token = sender_token(domain)
+    return f"{cleaned[:MAX_CHARS - len(token) - 1]}\n{token}"
+

@@ -56,6 +56,7 @@ def test_cleaning_still_does_its_job():
            "Error 42.<br><br>\n\n\nBest regards,<br>Ann<br>"
            "On Mon, 3 Feb 2025 at 10:00, Support wrote:<br>&gt; old text about invoices")
     assert normalise(raw) == "My printer is jammed.\nError 42."
-    assert normalise("\n\nOn Mon, Support wrote:\n> only history") == "On Mon, Support wrote:"
+    # nothing of its own above the quote: the quoted message is all there is to classify
+    assert normalise("\n\nOn Mon, Support wrote:\n> only history") == "only history"
     assert normalise("Thanks,\n\nmy card was charged twice") == "Thanks,\nmy card was charged twice"
     assert normalise("a < b and c > d, <unclosed") == "a < b and c > d, <unclosed"
