@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from classifier.email_text import email_domain
 from classifier.text import normalise
 from classifier.ticket import Ticket
 
 log = logging.getLogger(__name__)
 
 METADATA_COLUMNS = ("channel", "created_at", "organization", "tier", "language")  # used when present
+SENDER_COLUMNS = ("sender", "requester", "requester_email")  # the first present gives the sender's domain
 MIN_SPLIT_CLASS = 5  # smaller classes are kept whole in training
 TINY_CLASS = 10
 
@@ -63,11 +65,15 @@ def tickets_from_frame(frame: pd.DataFrame, text_columns: list[str]) -> list[Tic
     texts = frame[text_columns].fillna("").astype(str).agg("\n".join, axis=1)
     present = [column for column in METADATA_COLUMNS if column in frame.columns and column not in text_columns]
     meta = frame[present].where(frame[present].notna(), None) if present else None
+    senders = [column for column in SENDER_COLUMNS if column in frame.columns and column not in text_columns]
+    sender = frame[senders[0]] if senders else None
     tickets = []
     for i, text in enumerate(texts):
         extra = {column: meta.iat[i, j] for j, column in enumerate(present)} if meta is not None else {}
         if "created_at" in extra:
             extra["created_at"] = _created_at(extra["created_at"])
+        if sender is not None:
+            extra["sender_domain"] = email_domain(sender.iat[i])  # the domain only: no address is kept
         tickets.append(Ticket(body=text, **extra))
     return tickets
 

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from classifier.email_text import SENDER_TOKEN_PREFIX
 from classifier.embeddings import TextEncoder
 from classifier.signals import detect_language, sentiment, signal_vector
 from classifier.text import normalise
@@ -42,7 +43,7 @@ class FeatureViews:
 def prepare(tickets: list[Ticket], timezone: str) -> PreparedTickets:
     texts, languages, moods, rows = [], [], [], []
     for ticket in tickets:
-        text = normalise(ticket.text)
+        text = normalise(ticket.text, ticket.sender_domain)
         language = ticket.language or detect_language(text)
         mood = sentiment(text)
         texts.append(text)
@@ -106,7 +107,8 @@ class TicketFeaturizer(BaseEstimator, TransformerMixin):
             self.words_.build_preprocessor()
         shares = []
         for text in texts:
-            words = {w for w in tokenize(preprocess(text)) if len(w) > 1 and w not in ENGLISH_STOP_WORDS}
+            words = {w for w in tokenize(preprocess(text))
+                     if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not w.startswith(SENDER_TOKEN_PREFIX)}
             shares.append(sum(w in vocabulary for w in words) / len(words) if words else 0.0)
         return shares
 

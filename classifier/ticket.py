@@ -17,6 +17,7 @@ class Ticket:
     tier: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     language: str | None = None
+    sender_domain: str | None = None  # of the requester's e-mail address; never the address (classifier.email_text)
 
     @property
     def text(self) -> str:

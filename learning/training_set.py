@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifier.email_text import email_domain
 from classifier.ticket import Ticket
 from store.models import Correction, TicketRecord
 
@@ -92,7 +93,8 @@ def corrections(session: Session) -> list[Example]:
 def _ticket(record: TicketRecord) -> Ticket:
     return Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
                   created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
-                  tags=tuple(record.tags or ()), language=record.language)
+                  tags=tuple(record.tags or ()), language=record.language,
+                  sender_domain=email_domain(record.requester))
 
 
 def build(base: list[Example], corrected: list[Example], weight: int) -> TrainingSet:

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from classifier.email_text import email_domain
 from classifier.prediction import FieldPrediction, Prediction
 from classifier.selective import stored
 from classifier.ticket import Ticket
@@ -237,7 +238,8 @@ def _champion(session, delivery_id: int) -> PredictionRecord:
 def ticket_from_record(record: TicketRecord) -> Ticket:
     return Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
                   created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
-                  tags=tuple(record.tags or ()), language=record.language)
+                  tags=tuple(record.tags or ()), language=record.language,
+                  sender_domain=email_domain(record.requester))
 
 
 def prediction_from_record(record: PredictionRecord) -> Prediction:
