@@ -45,7 +45,7 @@ def signals(reference: dict, current: list[dict], seed: int = 0) -> list[Signal]
     for metric, (name, side) in MEANS.items():
         values = [row[name] for row in current if row.get(name) is not None]
         grid = (reference.get("quantiles") or {}).get(name)
-        if len(values) >= MIN_WINDOW and grid:
+        if len(values) >= MIN_WINDOW and grid and grid["m"] >= MIN_WINDOW:
             found.append(_mean_signal(metric, side, float(np.mean(values)), len(values), grid, seed))
     counts = reference.get("class_counts") or {}
     if len(current) >= MIN_WINDOW and sum(counts.values()) >= MIN_WINDOW:

@@ -152,3 +152,23 @@ def test_a_model_without_centroids_predicts_and_an_empty_window_checks_quietly(s
     with store.session() as session:
         rows = check(session, None, None, utcnow())
     assert signal_rows(rows) == {}
+
+
+def test_with_embeddings_each_ticket_records_its_distance_to_the_nearest_training_category(tmp_path):
+    from classifier.artifact import save_model
+    from classifier.drift_reference import fit_centroids
+
+    train = examples(30, seed=1)
+    labels = np.array([e.label for e in train], dtype=object)
+    model, _ = fit_classifier([e.ticket for e in train], {"category": labels},
+                              TrainOptions(seed=1, members=("logreg", "embedding_logreg"), embeddings="on"))
+    fit_centroids(model, [e.ticket for e in train], labels)
+    save_model(model, tmp_path / "m", version="v-emb")
+    model = load_model(tmp_path / "m")  # the centroids travel inside the model file
+    assert model.drift_centroids_.shape[0] == 3 and model.drift_centroid_labels_ == sorted(VOCABULARY)
+    reference = reference_profile(model, [e.ticket for e in examples(20, seed=2)])
+    assert reference["sketch"]["quantiles"]["embedding_distance"]["m"] == 60
+    usual, shifted = (model.predict_batch([e.ticket for e in examples(20, seed=3, shifted=s)
+                                           if e.label == "Hardware"]) for s in (False, True))
+    distance = [float(np.mean([p.derived["embedding_distance"] for p in found])) for found in (usual, shifted)]
+    assert 0 <= distance[0] < distance[1] <= 2
