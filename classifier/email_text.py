@@ -25,8 +25,8 @@ import quotequail
 
 from classifier.limits import MAX_CLEAN_CHARS
 
-WINDOW_LINES = 40  # lines handed to quotequail; a reply header further down is left to our own patterns
-LINE_CHARS = 120  # of each line; reply intros and header lines are shorter (mail clients wrap at ~78)
+WINDOW_LINES = 30  # lines handed to quotequail; a reply header further down is left to our own patterns
+LINE_CHARS = 100  # of each line; reply intros and header lines are shorter (mail clients wrap at ~78)
 MAX_HEADER_LINES = 100  # an RFC 822 header block at the top, continuation lines included
 DISCLAIMER_SCAN_CHARS = 3 * MAX_CLEAN_CHARS  # a disclaimer further down lies past what the models read
 MAX_ADDRESS_CHARS = 320  # an e-mail address (RFC 3696), as the store keeps the requester

@@ -42,11 +42,11 @@ _SIGN_OFF = re.compile(
     r"|mit freundlichen grüßen,?|viele grüße,?|saludos(?: cordiales)?,?|cordialement,?|atenciosamente,?"
     r"|mit besten grüßen,?|(?:beste|liebe|freundliche) grüße,?|un saludo,?|atentamente,?"
     r"|bien cordialement,?|bien à vous,?|cumprimentos,?|cordiali saluti,?"
-    r"|sent from my .+|get outlook for .+|gesendet von meinem .+|von meinem .{1,40} gesendet|envoyé de mon .+"
-    r"|enviado desde mi .+|enviado do meu .+)" + _LINE_END,
+    r"|sent from my .{1,60}|get outlook for .{1,60}|gesendet von meinem .{1,60}|von meinem .{1,40} gesendet"
+    r"|envoyé de mon .{1,60}|enviado desde mi .{1,60}|enviado do meu .{1,60})" + _LINE_END,
     re.IGNORECASE | re.MULTILINE,
 )
-_SIGNATURE_CHARS = 400  # a signature's name, title, company and phone lines
+_SIGNATURE_CHARS = 400  # a signature's name, title, company and phone lines (a sign-off line is < 100)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -68,7 +68,8 @@ def cut_history(text: str) -> str:
         text = text[: header.start()]
     text = _QUOTED_LINE.sub("", text)
     first = _first_non_blank(text)
-    for sign_off in _SIGN_OFF.finditer(text):
+    # a sign-off counts in the last half, or with only a signature after it: no earlier one can
+    for sign_off in _SIGN_OFF.finditer(text, max(0, min(len(text) // 2, len(text) - _SIGNATURE_CHARS - 100))):
         start = sign_off.start()
         if start > first and (start >= 0.5 * len(text) or _signature_follows(text, sign_off.end())):
             return text[:start]
