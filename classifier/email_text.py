@@ -89,7 +89,10 @@ def clean_domain(domain: object) -> str | None:
 
 
 def sender_token(domain: str) -> str:
-    """One word for the word TF-IDF: `example.com` -> `senderdomain_example_com`."""
+    """One word for the word TF-IDF: `example.com` -> `senderdomain_example_com`.
+
+    Free-mail domains (gmail.com, web.de) stay too: they tell a consumer from a business customer, and IDF
+    weighs down a domain that is everywhere; dropping them would make "no word" mean two things."""
     return SENDER_TOKEN_PREFIX + _NOT_WORD.sub("_", domain)
 
 
