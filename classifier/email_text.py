@@ -32,11 +32,11 @@ DISCLAIMER_SCAN_CHARS = 3 * MAX_CLEAN_CHARS  # a disclaimer further down lies pa
 MAX_ADDRESS_CHARS = 320  # an e-mail address (RFC 3696), as the store keeps the requester
 SENDER_TOKEN_PREFIX = "senderdomain_"
 
-# Horizontal whitespace to fold (never across a line); a single space is left alone, so a text of many words
-# is not rewritten match by match.
-_H_SPACE = re.compile(r"[^\S\n]{2,}|[^\S \n]")
-_LINE_EDGE = re.compile(r" \n ?|\n ")
-_BLANK_RUN = re.compile(r"\n{3,}")
+# Folding in passes that each start with one character class or a literal, which the regex engine skips to
+# quickly: other horizontal whitespace to spaces (never across a line), runs of spaces to one, blank runs.
+_ODD_SPACE = re.compile(r"[^\S \n]+")
+_SPACE_RUN = re.compile(r"  +")
+_BLANK_RUN = re.compile(r"\n\n\n+")
 _FIELD = re.compile(r"([!-9;-~]{1,60}):")  # an RFC 5322 field name at the start of a line
 _RFC822_FIRST = {"return-path", "received", "delivered-to", "from", "date", "to", "subject", "message-id",
                  "mime-version", "dkim-signature", "authentication-results", "reply-to", "sender"}
@@ -98,7 +98,7 @@ def sender_token(domain: str) -> str:
 
 def fold_lines(text: str) -> str:
     """Runs of spaces to one, lines stripped, runs of blank lines to one blank line (a paragraph break)."""
-    text = _LINE_EDGE.sub("\n", _H_SPACE.sub(" ", text))
+    text = _SPACE_RUN.sub(" ", _ODD_SPACE.sub(" ", text)).replace(" \n", "\n").replace("\n ", "\n")
     return _BLANK_RUN.sub("\n\n", text).strip()
 
 
@@ -153,6 +153,8 @@ def newest_message(text: str) -> str:
     text = fold_lines(text)
     lines = text.split("\n", WINDOW_LINES)
     window = lines[:WINDOW_LINES]
+    if len(window) < 2:
+        return text  # one line: nothing to split
     found = quotequail.unwrap("\n".join(line[:LINE_CHARS] for line in window))
     if not found:
         return text
