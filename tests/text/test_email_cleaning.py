@@ -159,6 +159,19 @@ MegaCorp Deutschland GmbH, Musterstraße 123, 12345 Berlin
 Tel. +49 30 1234567 | Fax +49 30 1234568
 """
 
+OUTLOOK_HTML_REPLY = (
+    "<html><body><p>Hello, the invoice PDF is blank when I open it.</p><p>Kind regards,<br>Sam Lee<br>Billing "
+    "Manager</p><div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in\"><p><b>From:</b> "
+    "Support &lt;support@shop.com&gt;<br><b>Sent:</b> Monday, March 3, 2025 10:00 AM<br><b>To:</b> Sam Lee "
+    "&lt;sam@corp.com&gt;<br><b>Subject:</b> RE: order 12</p></div><p>Your order 12 has shipped.</p></body></html>"
+)
+
+GMAIL_HTML_REPLY = (
+    "<div dir=\"ltr\">The app crashes on login since 2.3.<br><br>Sent from my iPhone</div><br><div class=\"gmail_quote\">"
+    "<div dir=\"ltr\" class=\"gmail_attr\">On Tue, Mar 4, 2025 at 9:00 AM Support &lt;help@app.io&gt; wrote:<br></div>"
+    "<blockquote class=\"gmail_quote\">Please update to version 2.3 and retry.</blockquote></div>"
+)
+
 PLAIN_TICKETS = [
     "My card was charged twice for the March invoice.\nSteps:\n- open billing\n- click pay\n"
     "Thanks, please fix it soon.",
@@ -193,6 +206,9 @@ EMAILS = {
     "rfc 822 headers at the top": (RFC822_AT_THE_TOP, ["broken blender jar", "Order 5531 arrived damaged"],
                                    ["Return-Path", "ESMTPS", "MIME-Version", "lena.ortiz", "Lena",
                                     "intended solely", "confidential"]),
+    "outlook html reply": (OUTLOOK_HTML_REPLY, ["invoice PDF is blank"],
+                           ["Kind regards", "Billing Manager", "shipped", "Sent:", "support@shop.com"]),
+    "gmail html reply": (GMAIL_HTML_REPLY, ["app crashes on login"], ["iPhone", "wrote", "retry"]),
 }
 
 
