@@ -56,16 +56,16 @@ _LINE_START = r"^[^\S\n]*+(?:[*_#]{1,3}[^\S\n]*)?"
 # Portuguese. Each gap is bounded, so a line costs at most a few hundred steps.
 _DISCLAIMER = re.compile(
     _LINE_START + r"(?:"
-    r"(?:disclaimer|confidentiality notice|confidentiality|caution|haftungsausschluss|vertraulichkeitshinweis"
-    r"|avis de confidentialit[ée]|aviso legal|aviso de confidencialidad|aviso de confidencialidade)[^\S\n]*:"
+    r"(?:disclaimer|confidentiality notice|haftungsausschluss|vertraulichkeitshinweis|avis de confidentialit[ée]"
+    r"|aviso legal|aviso de confidencialidad|aviso de confidencialidade)[^\S\n]*:"
+    r"|(?:caution|warning|external)[^\S\n]*:[^\S\n]*(?:this (?:e-?mail|message)|external)"
     r"|(?:this|the information in this|the contents of this)[^\S\n]+(?:e-?mail|message|communication|transmission)"
     r"\b[^\n]{0,120}?\b(?:confidential|privileged|intended (?:solely|only|exclusively))"
     r"|this (?:e-?mail|message) (?:originated|came) from outside"
     r"|(?:diese|die in dieser)[^\S\n]+(?:e-?mail|nachricht)\b[^\n]{0,120}?\b(?:vertraulich|rechtlich gesch[üu]tzt)"
     r"|(?:ce|le pr[ée]sent)[^\S\n]+(?:message|courriel|e-?mail|mail)\b[^\n]{0,120}?\b(?:confidentiel|exclusive)"
-    r"|(?:este|el presente)[^\S\n]+(?:mensaje|correo|e-?mail)\b[^\n]{0,120}?\b(?:confidencial|exclusivamente)"
+    r"|(?:este|el presente)[^\S\n]+(?:mensaje|correo|e-?mail)\b[^\n]{0,120}?\b(?:confidencia|exclusivamente|sigilos)"
     r"|(?:esta|a presente)[^\S\n]+(?:mensagem|e-?mail)\b[^\n]{0,120}?\b(?:confidencia|exclusivamente|sigilos)"
-    r"|(?:este)[^\S\n]+(?:e-?mail)\b[^\n]{0,120}?\b(?:confidencia|sigilos)"
     r")",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -19,7 +19,8 @@ from webhooks.pipeline import ticket_from_record
 
 OUTLOOK_REPLY = """Hi team,
 
-Our VPN client keeps disconnecting every ten minutes since the update on Monday. Can you please check the gateway?
+Our VPN client keeps disconnecting every ten minutes since the update on Monday. Can you please check \
+the gateway?
 
 Best regards,
 Jane Miller
@@ -167,7 +168,8 @@ OUTLOOK_HTML_REPLY = (
 )
 
 GMAIL_HTML_REPLY = (
-    "<div dir=\"ltr\">The app crashes on login since 2.3.<br><br>Sent from my iPhone</div><br><div class=\"gmail_quote\">"
+    "<div dir=\"ltr\">The app crashes on login since 2.3.<br><br>Sent from my iPhone</div><br>"
+    "<div class=\"gmail_quote\">"
     "<div dir=\"ltr\" class=\"gmail_attr\">On Tue, Mar 4, 2025 at 9:00 AM Support &lt;help@app.io&gt; wrote:<br></div>"
     "<blockquote class=\"gmail_quote\">Please update to version 2.3 and retry.</blockquote></div>"
 )
@@ -178,6 +180,7 @@ PLAIN_TICKETS = [
     "From the dashboard I cannot export reports.\nThe button is grey.",
     "Hallo, seit dem Update startet der Drucker nicht mehr. Fehlercode E-17. Vielen Dank für Ihre Hilfe.",
     "Bonjour, le colis n'est pas arrivé. Le suivi indique: livré le 3 mars.",
+    "Caution: the floor near rack 3 is wet.\n\nThis message is urgent, please send facilities.",
     "Olá, o servidor está a 45 °C > limite de 40 °C.\nTo: equipa de redes, por favor verifiquem o rack 3.",
 ]
 
