@@ -37,8 +37,9 @@ Subject: RE: Ticket 4711 printer toner
 Hello Jane, the printer toner was replaced yesterday. Please close the ticket if all is well.
 """
 
-OUTLOOK_REPLY_WITHOUT_SEPARATOR = """CAUTION: This email originated from outside of the organization. Do not click links or \
-open attachments unless you recognize the sender.
+OUTLOOK_REPLY_WITHOUT_SEPARATOR = """\
+CAUTION: This email originated from outside of the organization. Do not click links or open attachments \
+unless you recognize the sender.
 
 The shared mailbox for invoices is not visible in my Outlook anymore, please restore the access.
 
