@@ -36,6 +36,15 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def _quiet_transformers() -> None:
+    """transformers draws a 'Loading weights' bar on stderr at every load (in each worker's log too)."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
+
+
 class TextEncoder:
     """Lazily loaded, thread-safe sentence encoder; pickles as its model name only."""
 
@@ -56,6 +65,8 @@ class TextEncoder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                _quiet_transformers()
                 SentenceTransformer = require("sentence_transformers", FEATURE).SentenceTransformer
                 path = resolve_model_path(self.model_name)
                 log.info("loading embedding model %s", path)

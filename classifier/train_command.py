@@ -114,9 +114,13 @@ def _drift_reference(model, train_tickets, train_labels, test_tickets) -> dict:
 
 def stacking_weights(label_model) -> dict[str, float]:
     """Each kept member's share of the stacker's absolute coefficients (it reads the members' log-probabilities
-    side by side, one block of columns per member, all on the same scale)."""
-    coef = np.abs(np.atleast_2d(label_model.stacker.coef_))
+    side by side, one block of columns per member, all on the same scale); the pool's own member weights."""
     names = list(label_model.members)
+    pooled = getattr(label_model.stacker, "member_weights_", None)
+    if pooled is not None:
+        total = float(np.sum(pooled)) or 1.0
+        return {name: round(float(weight / total), 4) for name, weight in zip(names, pooled)}
+    coef = np.abs(np.atleast_2d(label_model.stacker.coef_))
     blocks = np.array_split(np.arange(coef.shape[1]), len(names))
     total = coef.sum() or 1.0
     return {name: round(float(coef[:, block].sum() / total), 4) for name, block in zip(names, blocks)}

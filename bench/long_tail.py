@@ -1,0 +1,164 @@
+"""The default `triage train` on public long-tailed data, beside a TF-IDF + logistic regression baseline.
+
+    python bench/long_tail.py [--sets tag2,queue,zipf,tag1,tag3,queue_type] [--seed 42] [--json FILE]
+
+Sets (from $TRIAGE_DATASETS_DIR, default ../shared/datasets):
+  tag2        multilang-tickets, label tag_2: 59 classes, 29 of them under 5 rows
+  queue       multilang-tickets, label queue: 10 queues, 5 languages
+  zipf        Endava, 8 classes subsampled along a Zipf curve (largest 40x the smallest, about 8,400 rows)
+  tag1, tag3  multilang-tickets tag_1 (38 classes, one holds 53%) and tag_3 (66 classes)
+  queue_type  multilang-tickets, queue and type joined: 40 classes
+For each: a stratified holdout (the CLI's `holdout_split`, classes under 5 rows stay in training) set aside
+before anything is fitted; the product's default training (`TrainOptions()`, as `triage train`), then on the
+holdout its accuracy, macro-F1 and routing by the stored target-precision thresholds (share routed and share
+right among them); each member's out-of-fold accuracy, macro-F1 and seconds, the kept members; and the
+baseline (word 1-2 gram TF-IDF + LogisticRegression) trained and scored on the same rows in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SETS = ("tag2", "queue", "zipf", "tag1", "tag3", "queue_type")
+ZIPF_LARGEST, ZIPF_RATIO = 5_000, 40.0
+
+
+def _datasets() -> Path:
+    return Path(os.environ.get("TRIAGE_DATASETS_DIR", REPO.parent / "shared" / "datasets"))
+
+
+def load_set(name: str, seed: int):
+    """LabeledData for one set, read the way `triage train --data ... --text ... --label ...` reads it."""
+    import pandas as pd
+
+    from classifier.dataset import load_labeled, read_csvs
+
+    if name == "zipf":
+        frame = read_csvs([_datasets() / "endava-it-tickets" / "tickets.csv"])
+        order = frame["Topic_group"].value_counts().index
+        exponent = np.log(ZIPF_RATIO) / np.log(len(order))
+        parts = [frame[frame["Topic_group"] == label].sample(int(ZIPF_LARGEST / (rank + 1) ** exponent),
+                                                             random_state=seed)
+                 for rank, label in enumerate(order)]
+        return load_labeled(pd.concat(parts, ignore_index=True), ["Document"], ["Topic_group"])
+    frame = read_csvs([_datasets() / "multilang-tickets" / "tickets.csv"])
+    label = {"tag2": "tag_2", "queue": "queue", "tag1": "tag_1", "tag3": "tag_3", "queue_type": "queue_type"}[name]
+    if label == "queue_type":
+        frame["queue_type"] = frame["queue"] + " / " + frame["type"]
+    return load_labeled(frame, ["subject", "body"], [label])
+
+
+def baseline(train_texts, train_y, test_texts, test_y) -> dict:
+    """Word 1-2 gram TF-IDF + logistic regression: what a team would try first."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+
+    started = time.perf_counter()
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                          LogisticRegression(C=10.0, max_iter=1000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(train_texts, train_y)
+    seconds = time.perf_counter() - started
+    predicted = model.predict(test_texts)
+    return {"accuracy": round(float(accuracy_score(test_y, predicted)), 4),
+            "macro_f1": round(float(f1_score(test_y, predicted, average="macro")), 4),
+            "train_seconds": round(seconds, 1)}
+
+
+def run_set(name: str, seed: int, holdout: float, members: tuple[str, ...] | None) -> dict:
+    from classifier.dataset import holdout_split
+    from classifier.evaluation import evaluate
+    from classifier.text import normalise
+    from classifier.training import TrainOptions, fit_classifier
+
+    data = load_set(name, seed)
+    label = next(iter(data.labels))
+    values = data.labels[label]
+    train_index, test_index = holdout_split(values, holdout, seed)
+    train = [data.tickets[i] for i in train_index]
+    test = [data.tickets[i] for i in test_index]
+    counts = np.unique(values[train_index], return_counts=True)[1]
+    started = time.perf_counter()
+    model, report = fit_classifier(train, {label: values[train_index]}, TrainOptions(seed=seed, members=members))
+    train_seconds = time.perf_counter() - started
+    metrics = evaluate(model, test, values[test_index], threshold=0.7)
+    label_report = report["labels"][label]
+    result = {
+        "set": name, "rows": len(values), "train_rows": len(train), "holdout_rows": len(test),
+        "classes": int(len(counts)), "classes_under_5": int((counts < 5).sum()),
+        "largest_share": round(float(counts.max() / counts.sum()), 3),
+        "triage": {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+                   "routed": metrics["selective"]["coverage"], "routed_right": metrics["selective"]["accuracy"],
+                   "threshold": metrics["selective"]["threshold"], "train_seconds": round(train_seconds, 1),
+                   "embedding_model": report.get("embedding_model")},
+        "members": {member: {key: scores[key] for key in ("accuracy", "macro_f1", "oof_seconds") if key in scores}
+                    for member, scores in label_report["members"].items()},
+        "skipped": label_report.get("skipped", {}),
+        "kept": label_report["kept"],
+        "stacked_oof": label_report["stacked_oof"],
+        "baseline": baseline([normalise(t.text) for t in train], values[train_index],
+                             [normalise(t.text) for t in test], values[test_index]),
+    }
+    result["gain_over_baseline"] = round(result["triage"]["accuracy"] - result["baseline"]["accuracy"], 4)
+    return result
+
+
+def show(result: dict) -> None:
+    t, b = result["triage"], result["baseline"]
+    print(f"\n== {result['set']}: {result['rows']:,} rows ({result['train_rows']:,} train, "
+          f"{result['holdout_rows']:,} holdout), {result['classes']} classes ({result['classes_under_5']} under 5 "
+          f"rows), largest {result['largest_share']:.0%}")
+    print(f"  triage    accuracy {t['accuracy']:.3f}  macro-F1 {t['macro_f1']:.3f}  routed {t['routed'] or 0:.1%} "
+          f"at {t['routed_right'] or 0:.1%} right (threshold {t['threshold']})  train {t['train_seconds']:.0f} s")
+    print(f"  baseline  accuracy {b['accuracy']:.3f}  macro-F1 {b['macro_f1']:.3f}  train {b['train_seconds']:.0f} s"
+          f"   gain {result['gain_over_baseline']:+.3f}")
+    print("  members (out-of-fold):")
+    for member, scores in result["members"].items():
+        kept = "kept" if member in result["kept"] else ""
+        print(f"    {member:18s} accuracy {scores['accuracy']:.3f}  macro-F1 {scores['macro_f1']:.3f}  "
+              f"{scores.get('oof_seconds', 0):6.1f} s  {kept}")
+    for member, why in result["skipped"].items():
+        print(f"    {member:18s} skipped: {why}")
+    print(f"  stacked out-of-fold accuracy {result['stacked_oof']['accuracy']:.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(SETS[:3]))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--holdout", type=float, default=0.2)
+    parser.add_argument("--members", default=None, help="comma-separated member names (default: the product's)")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("classifier.training").setLevel(logging.INFO)  # each member's score and time as it goes
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    members = tuple(args.members.split(",")) if args.members else None
+    results = []
+    for name in args.sets.split(","):
+        if name not in SETS:
+            parser.error(f"unknown set {name!r}; known: {', '.join(SETS)}")
+        results.append(run_set(name, args.seed, args.holdout, members))
+        show(results[-1])
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
