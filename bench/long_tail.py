@@ -8,6 +8,10 @@ Sets (from $TRIAGE_DATASETS_DIR, default ../shared/datasets):
   zipf        Endava, 8 classes subsampled along a Zipf curve (largest 40x the smallest, about 8,400 rows)
   tag1, tag3  multilang-tickets tag_1 (38 classes, one holds 53%) and tag_3 (66 classes)
   queue_type  multilang-tickets, queue and type joined: 40 classes
+  groups      the shape of a real incident set: 7,000 Endava tickets in 71 assignment groups, one holding
+              about half, about a dozen under 5 rows (Hardware whole, the other topics each split in 10 groups
+              by k-means on their words, sizes along a Zipf curve); for timing and the long tail, easier to
+              separate than real groups
 For each: a stratified holdout (the CLI's `holdout_split`, classes under 5 rows stay in training) set aside
 before anything is fitted; the product's default training (`TrainOptions()`, as `triage train`), then on the
 holdout its accuracy, macro-F1 and routing by the stored target-precision thresholds (share routed and share
@@ -30,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SETS = ("tag2", "queue", "zipf", "tag1", "tag3", "queue_type")
+SETS = ("tag2", "queue", "zipf", "tag1", "tag3", "queue_type", "groups")
 ZIPF_LARGEST, ZIPF_RATIO = 5_000, 40.0
 
 
@@ -52,11 +56,39 @@ def load_set(name: str, seed: int):
                                                              random_state=seed)
                  for rank, label in enumerate(order)]
         return load_labeled(pd.concat(parts, ignore_index=True), ["Document"], ["Topic_group"])
+    if name == "groups":
+        return load_labeled(_groups(read_csvs([_datasets() / "endava-it-tickets" / "tickets.csv"]), seed),
+                            ["Document"], ["group"])
     frame = read_csvs([_datasets() / "multilang-tickets" / "tickets.csv"])
     label = {"tag2": "tag_2", "queue": "queue", "tag1": "tag_1", "tag3": "tag_3", "queue_type": "queue_type"}[name]
     if label == "queue_type":
         frame["queue_type"] = frame["queue"] + " / " + frame["type"]
     return load_labeled(frame, ["subject", "body"], [label])
+
+
+TAIL = (4, 4, 4, 3, 3, 3, 2, 2, 2, 1, 1, 1)  # the dozen smallest groups
+
+
+def _groups(frame, seed: int, rows: int = 9_000, exponent: float = 1.4):
+    import pandas as pd
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    frame = frame.dropna(subset=["Document", "Topic_group"]).reset_index(drop=True)
+    groups = pd.Series("Hardware", index=frame.index)
+    for topic in sorted(set(frame["Topic_group"]) - {"Hardware"}):
+        part = frame.index[frame["Topic_group"] == topic]
+        words = TfidfVectorizer(min_df=3).fit_transform(frame.loc[part, "Document"])
+        clusters = MiniBatchKMeans(n_clusters=10, random_state=seed, n_init=3).fit_predict(words)
+        groups[part] = [f"{topic} / {c}" for c in clusters]
+    frame["group"] = groups
+    names = ["Hardware"] + list(np.random.default_rng(seed).permutation(sorted(set(groups) - {"Hardware"})))
+    weights = 1.0 / np.arange(1, len(names) + 1) ** exponent
+    sizes = np.maximum(1, np.round(rows * weights / weights.sum())).astype(int)
+    sizes[-len(TAIL):] = TAIL
+    parts = [frame[frame["group"] == label].sample(min(size, int((frame["group"] == label).sum())), random_state=seed)
+             for label, size in zip(names, sizes)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def baseline(train_texts, train_y, test_texts, test_y) -> dict:

@@ -81,6 +81,14 @@ class TicketFeaturizer(BaseEstimator, TransformerMixin):
         self.encoder_ = TextEncoder(self.embedding_model) if self.use_embeddings and self.embedding_model else None
         return self
 
+    def embedding_view(self, signals: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """The embedding member's input for tickets already encoded: their vectors beside standardised signals."""
+        return np.hstack([vectors, self.standard_.transform(signals).astype(np.float32)])
+
+    def drop_embeddings(self) -> None:
+        """Training found that embeddings do not pay (classifier.embedding_probe): predict never computes them."""
+        self.use_embeddings, self.embedding_model, self.encoder_ = False, None, None
+
     def encode(self, prepared: PreparedTickets) -> np.ndarray | None:
         return self.encoder_.encode(prepared.texts) if self.encoder_ is not None else None
 

@@ -49,14 +49,24 @@ def out_of_fold(estimator, X, y: np.ndarray, n_classes: int, folds,
     (progress only). `screen(accuracy)` is asked after the first fold: False stops here and returns None, so
     a member far behind the others costs one fold, not K plus a refit."""
     scores = np.zeros((len(y), n_classes))
+    capped = 0
     for k, (train_index, test_index) in enumerate(folds, start=1):
         member = DenseLabels(estimator, n_classes).fit(X[train_index], y[train_index])
         scores[test_index] = member.scores(X[test_index])
+        capped += member.capped_
         if on_fold is not None:
             on_fold(k, len(folds))
         if k == 1 and screen is not None and not screen(fold_accuracy(scores, y, test_index)):
             return None
+    if capped:
+        log.info("%s stopped at its iteration cap in %d of %d folds (it is judged by its out-of-fold score)",
+                 _name(estimator), capped, len(folds))
     return scores
+
+
+def _name(estimator) -> str:
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    return type(final).__name__
 
 
 def fold_accuracy(scores: np.ndarray, y: np.ndarray, rows: np.ndarray) -> float:
@@ -160,6 +170,8 @@ def select_members(oof: dict[str, np.ndarray], y: np.ndarray, n_classes: int, fo
 def fit_member(estimator, X, y: np.ndarray, n_classes: int) -> DenseLabels:
     started = time.perf_counter()
     member = DenseLabels(clone(estimator), n_classes).fit(X, y)
+    if member.capped_:
+        log.info("%s stopped at its iteration cap on all rows", _name(estimator))
     final = member.estimator_[-1] if hasattr(member.estimator_, "steps") else member.estimator_
     if final is not None and "n_jobs" in final.get_params():
         final.set_params(n_jobs=1)  # predict is mostly one ticket: a thread pool costs more than it saves

@@ -56,7 +56,8 @@ def train_from_csv(args, registry_factory, progress: Progress | None = None) -> 
     log.info("training on %d rows, holdout %d rows", len(train_index), len(test_index))
     options = TrainOptions(
         target_precision=settings.triage_target_precision, seed=args.seed, alpha=args.alpha, embeddings=args.embeddings, timezone=settings.triage_timezone,
-        members=tuple(m.strip() for m in args.members.split(",")) if getattr(args, "members", None) else None)
+        members=tuple(m.strip() for m in args.members.split(",")) if getattr(args, "members", None) else None,
+        profile=getattr(args, "profile", "default"))
     train_tickets = [data.tickets[i] for i in train_index]
     train_labels = {name: values[train_index] for name, values in data.labels.items()}
     if getattr(args, "tune", 0):

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from classifier.calibration import (apply_temperature, conformal_quantile, expected_calibration_error, fit_temperature,
                                     singleton_threshold)
+from classifier.embedding_probe import PROBE_MIN_ROWS, embeddings_pay, probe_sample
 from classifier.embeddings import configured_model
 from classifier.extras import install_hint, installed, require
 from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer, prepare
@@ -42,6 +44,12 @@ LARGE_DATA_SKIPS = ("random_forest",)
 SCREEN_MARGIN = 0.06
 
 
+PROFILES = ("default", "thorough")
+# `thorough` (the weekly retrain, when its budget allows): five folds at any size, no member skipped for size,
+# embeddings up to THOROUGH_EMBEDDING_MAX_ROWS, and the large LightGBM among the candidates.
+THOROUGH_EMBEDDING_MAX_ROWS = 50_000
+
+
 @dataclass
 class TrainOptions:
     seed: int = 42
@@ -53,13 +61,19 @@ class TrainOptions:
     timezone: str = "UTC"
     params: dict | None = None  # member name -> estimator parameters (from tuning)
     target_precision: float = 0.95  # routing threshold chosen on held-out rows (classifier.selective)
+    profile: str = "default"  # default | thorough (PROFILES)
 
 
 def prepare_all(tickets: list[Ticket], timezone: str) -> PreparedTickets:
     if len(tickets) < PARALLEL_PREPARE_ROWS:
         return prepare(tickets, timezone)
     chunks = np.array_split(np.arange(len(tickets)), 8)
-    parts = Parallel(n_jobs=2)(delayed(prepare)([tickets[i] for i in chunk], timezone) for chunk in chunks)
+    try:
+        parts = Parallel(n_jobs=2)(delayed(prepare)([tickets[i] for i in chunk], timezone) for chunk in chunks)
+    finally:
+        # joblib keeps its two worker processes for reuse; left running they outlive training (in the clock's
+        # retrain, for hours) and the interpreter warns of leaked semaphores when it exits
+        get_reusable_executor().shutdown(wait=True)
     return PreparedTickets(
         texts=[t for part in parts for t in part.texts],
         languages=[lang for part in parts for lang in part.languages],
@@ -73,7 +87,7 @@ def _use_embeddings(options: TrainOptions, n_rows: int) -> bool:
     if options.members is not None and "embedding_logreg" not in options.members:
         return False
     if options.embeddings == "auto":
-        if n_rows > EMBEDDING_AUTO_MAX_ROWS:
+        if n_rows > (THOROUGH_EMBEDDING_MAX_ROWS if options.profile == "thorough" else EMBEDDING_AUTO_MAX_ROWS):
             return False
         if not installed("embeddings"):
             log.info("embeddings off: %s", install_hint("embeddings", "the optional extra 'embeddings' is not installed"))
@@ -83,6 +97,30 @@ def _use_embeddings(options: TrainOptions, n_rows: int) -> bool:
         require("sentence_transformers", "--embeddings on")
         return True
     return False
+
+
+def _probe_embeddings(featurizer: TicketFeaturizer, prepared: PreparedTickets, values, seed: int):
+    """Views with embeddings only if a sample says they pay (classifier.embedding_probe); the probe's figures."""
+    views = featurizer.transform(prepared, need_embedding=False)
+    values = np.asarray(values)
+    y = np.searchsorted(sorted(set(values.tolist())), values)
+    sample = probe_sample(len(y), seed)
+    vectors = featurizer.encoder_.encode([prepared.texts[i] for i in sample])
+    pays, figures = embeddings_pay(views.sparse[sample], featurizer.embedding_view(prepared.signals[sample], vectors),
+                                   y[sample], seed)
+    figures["embedded"] = pays
+    if not pays:
+        log.info("embeddings left out: on %d sampled tickets they lowered the stack's log-loss by %.4f (less than %s)",
+                 len(sample), figures["gain"], figures["min_gain"])
+        featurizer.drop_embeddings()
+        return views, figures
+    rest = np.setdiff1d(np.arange(len(y)), sample)
+    every = np.zeros((len(y), vectors.shape[1]), dtype=np.float32)
+    every[sample] = vectors
+    if len(rest):
+        every[rest] = featurizer.encoder_.encode([prepared.texts[i] for i in rest])
+    views.embedding = featurizer.embedding_view(prepared.signals, every)
+    return views, figures
 
 
 def fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray], options: TrainOptions | None = None,
@@ -102,9 +140,14 @@ def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
     embed = _use_embeddings(options, len(tickets))
     model_name = (options.embedding_model or configured_model()) if embed else None
     featurizer = TicketFeaturizer(options.timezone, use_embeddings=embed, embedding_model=model_name).fit(prepared)
-    views = featurizer.transform(prepared)
+    probe = None
+    if embed and options.embeddings == "auto" and len(tickets) > PROBE_MIN_ROWS:
+        views, probe = _probe_embeddings(featurizer, prepared, next(iter(labels.values())), options.seed)
+        model_name = model_name if probe["embedded"] else None
+    else:
+        views = featurizer.transform(prepared)
     log.info("features ready in %.1fs (embeddings: %s)", time.perf_counter() - started, model_name or "off")
-    label_models, report = [], {"embedding_model": model_name, "labels": {}}
+    label_models, report = [], {"embedding_model": model_name, "embedding_probe": probe, "labels": {}}
     for name, values in labels.items():
         label_model, label_report = fit_label(name, np.asarray(values), views, featurizer.term_names(), options,
                                               progress)
@@ -131,9 +174,11 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
     classes = sorted(set(values.tolist()))
     y = np.searchsorted(classes, values)
     n_classes, n_rows = len(classes), len(y)
-    folds = make_folds(y, options.n_folds or (5 if n_rows <= 10_000 else 3), options.seed)
-    candidates = [spec for spec in MEMBERS if options.members is None or spec.name in options.members]
-    if options.members is None and n_rows > LARGE_DATA_ROWS:
+    thorough = options.profile == "thorough"
+    folds = make_folds(y, options.n_folds or (5 if n_rows <= 10_000 or thorough else 3), options.seed)
+    candidates = [spec for spec in MEMBERS if spec.name in options.members] if options.members is not None else \
+        [spec for spec in MEMBERS if thorough or not spec.thorough_only]
+    if options.members is None and n_rows > LARGE_DATA_ROWS and not thorough:
         candidates = [spec for spec in candidates if spec.name not in LARGE_DATA_SKIPS]
         log.info("%s: %d rows, skipping %s (pass --members to include them)", name, n_rows, ", ".join(LARGE_DATA_SKIPS))
     candidates = sorted((spec for spec in candidates if views.view(spec.view) is not None), key=lambda spec: spec.cost)

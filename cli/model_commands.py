@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     train.add_argument("--embeddings", choices=("auto", "on", "off"), default="auto",
                        help="sentence-embedding member, from the optional `embeddings` extra "
                             "(auto: on up to 12,000 rows when the extra is installed)")
+    train.add_argument("--profile", choices=("default", "thorough"), default="default",
+                       help="thorough: five folds, every member at any size, embeddings up to 50,000 rows and a "
+                            "larger LightGBM; for the weekly retrain (up to about 30 minutes on 40,000 tickets)")
     train.add_argument("--tune", type=int, default=0, metavar="N", help="run N Optuna trials first (optional `tune` extra)")
     train.add_argument("--tune-budget", type=float, default=300.0, metavar="SECONDS")
     train.add_argument("--promote", action="store_true", help="make the new registry version current")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     triage_train_label: str = "label"
     triage_correction_weight: int = Field(3, ge=1, le=100)  # a corrected ticket counts this many times
     triage_retrain_cron: str = "0 3 * * 0"  # weekly, Sunday 03:00
+    # thorough: five folds, every member, embeddings up to 50,000 rows, a larger LightGBM (classifier.training)
+    triage_retrain_profile: Literal["default", "thorough"] = "default"
     triage_drift_cron: str = "30 2 * * *"  # daily
     triage_purge_cron: str = "0 4 * * *"  # daily (only with TRIAGE_RETENTION_DAYS)
     triage_alert_check_minutes: int = Field(5, ge=1)

@@ -89,7 +89,8 @@ def retrain(settings, store: Store, registry: ModelRegistry, options: TrainOptio
     log.info("retraining", extra=data.summary())
     model, report = fit_classifier([e.ticket for e in rows], {LABEL: np.array([e.label for e in rows], dtype=object)},
                                    options or TrainOptions(timezone=settings.triage_timezone,
-                                                           target_precision=settings.triage_target_precision))
+                                                           target_precision=settings.triage_target_precision,
+                                                           profile=settings.triage_retrain_profile))
     threshold = fallback_threshold(settings.triage_confidence_threshold)
     metrics = {"evaluation": score(model, data.evaluation, threshold), "holdout": score(model, data.holdout, threshold),
                "recent_corrections": score(model, data.recent, threshold), "selective": stored(model),

@@ -117,3 +117,45 @@ def test_a_category_with_few_examples_routes_by_the_routing_file_when_it_names_a
     assert decide(prediction, RoutingConfig(), None, selective).action == REVIEW
     routing = RoutingConfig.model_validate({"categories": {"Rare": {"threshold": 0.9}}})
     assert decide(prediction, routing, None, selective).action == AUTO
+
+
+def test_the_thorough_profile_adds_the_large_booster_and_five_folds(frame):
+    data = load_labeled(frame, ["subject", "body"], ["queue"])
+    _, default = fit_classifier(data.tickets, data.labels, TrainOptions(embeddings="off"))
+    _, thorough = fit_classifier(data.tickets, data.labels, TrainOptions(embeddings="off", profile="thorough"))
+    tried = lambda report: set(report["labels"]["queue"]["members"]) | set(report["labels"]["queue"]["skipped"])
+    assert "lightgbm_large" not in tried(default) and "lightgbm_large" in tried(thorough)
+
+
+def test_the_probe_says_embeddings_pay_only_when_they_add_to_the_linear_member():
+    import scipy.sparse as sp
+
+    from classifier.embedding_probe import embeddings_pay
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 6, 600)
+    weak_words = sp.csr_matrix(np.eye(6)[np.where(rng.random(600) < 0.5, y, rng.integers(0, 6, 600))]
+                               + rng.random((600, 6)) * 0.1)
+    telling = np.eye(6)[y] + rng.normal(0, 0.3, (600, 6))
+    noise = rng.normal(0, 1, (600, 6))
+    pays, figures = embeddings_pay(weak_words, telling, y, seed=0)
+    assert pays and figures["gain"] >= figures["min_gain"]
+    pays, figures = embeddings_pay(weak_words, noise, y, seed=0)
+    assert not pays and figures["accuracy"]["embedding_logreg"] < figures["accuracy"]["linear_svm"]
+
+
+def test_training_embeds_the_rest_or_drops_embeddings_as_the_probe_says(frame, monkeypatch):
+    from classifier import embedding_probe
+
+    monkeypatch.setattr(training_module, "PROBE_MIN_ROWS", 100)
+    monkeypatch.setattr(embedding_probe, "PROBE_ROWS", 90)
+    data = load_labeled(frame, ["subject", "body"], ["queue"])
+    for verdict in (True, False):
+        monkeypatch.setattr(training_module, "embeddings_pay", lambda *args, v=verdict, **kw: (v, {"gain": 0.0,
+                                                                                                  "min_gain": 0.003}))
+        model, report = fit_classifier(data.tickets, data.labels,
+                                       TrainOptions(members=("linear_svm", "embedding_logreg"), embeddings="auto"))
+        assert report["embedding_probe"]["embedded"] is verdict
+        assert (model.featurizer.encoder_ is not None) is verdict
+        assert ("embedding_logreg" in report["labels"]["queue"]["members"]) is verdict
+        assert model.predict(data.tickets[0]).category in model.labels
