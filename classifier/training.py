@@ -21,7 +21,7 @@ from classifier.embeddings import configured_model
 from classifier.extras import install_hint, installed, require
 from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer, prepare
 from classifier.label_model import LabelModel
-from classifier.members import MEMBERS, member_spec
+from classifier.members import MEMBERS, MemberSpec, member_spec
 from classifier.model import TicketClassifier
 from classifier.progress import Progress, silent
 from classifier.selective import SELECTIVE, choose_thresholds
@@ -168,6 +168,21 @@ def _build(name: str, options: TrainOptions, n_rows: int, n_classes: int):
     return estimator.set_params(**params) if params else estimator
 
 
+def candidate_members(options: TrainOptions, n_rows: int, n_classes: int) -> list[MemberSpec]:
+    """The members to try, cheapest first: those named in `options.members`, else the profile's."""
+    if options.members is not None:
+        chosen = [spec for spec in MEMBERS if spec.name in options.members]
+    elif options.profile == "thorough":
+        chosen = [spec for spec in MEMBERS if not spec.thorough_only or spec.useful(n_rows, n_classes)]
+    else:
+        chosen = [spec for spec in MEMBERS if not spec.thorough_only]
+        if n_rows > LARGE_DATA_ROWS:
+            chosen = [spec for spec in chosen if spec.name not in LARGE_DATA_SKIPS]
+            log.info("%d rows: skipping %s (pass --members or --profile thorough to include them)", n_rows,
+                     ", ".join(LARGE_DATA_SKIPS))
+    return sorted(chosen, key=lambda spec: spec.cost)
+
+
 def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, options: TrainOptions,
               progress: Progress | None = None):
     progress = progress or silent()
@@ -176,12 +191,7 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
     n_classes, n_rows = len(classes), len(y)
     thorough = options.profile == "thorough"
     folds = make_folds(y, options.n_folds or (5 if n_rows <= 10_000 or thorough else 3), options.seed)
-    candidates = [spec for spec in MEMBERS if spec.name in options.members] if options.members is not None else \
-        [spec for spec in MEMBERS if thorough or not spec.thorough_only]
-    if options.members is None and n_rows > LARGE_DATA_ROWS and not thorough:
-        candidates = [spec for spec in candidates if spec.name not in LARGE_DATA_SKIPS]
-        log.info("%s: %d rows, skipping %s (pass --members to include them)", name, n_rows, ", ".join(LARGE_DATA_SKIPS))
-    candidates = sorted((spec for spec in candidates if views.view(spec.view) is not None), key=lambda spec: spec.cost)
+    candidates = [spec for spec in candidate_members(options, n_rows, n_classes) if views.view(spec.view) is not None]
     progress.stage(f"{name}: members", total=sum(spec.cost for spec in candidates) * len(folds),
                    note=f"{len(candidates)} members x {len(folds)} folds")
     oof, members_report, skipped = {}, {}, {}

@@ -119,12 +119,16 @@ def test_a_category_with_few_examples_routes_by_the_routing_file_when_it_names_a
     assert decide(prediction, routing, None, selective).action == AUTO
 
 
-def test_the_thorough_profile_adds_the_large_booster_and_five_folds(frame):
-    data = load_labeled(frame, ["subject", "body"], ["queue"])
-    _, default = fit_classifier(data.tickets, data.labels, TrainOptions(embeddings="off"))
-    _, thorough = fit_classifier(data.tickets, data.labels, TrainOptions(embeddings="off", profile="thorough"))
-    tried = lambda report: set(report["labels"]["queue"]["members"]) | set(report["labels"]["queue"]["skipped"])
-    assert "lightgbm_large" not in tried(default) and "lightgbm_large" in tried(thorough)
+def test_the_thorough_profile_keeps_every_member_and_adds_a_second_booster_on_large_data():
+    from classifier.training import candidate_members
+
+    names = lambda profile, rows, classes: {spec.name for spec in candidate_members(TrainOptions(profile=profile),
+                                                                                    rows, classes)}
+    assert "random_forest" not in names("default", 30_000, 8) and "lightgbm_small" not in names("default", 30_000, 8)
+    assert {"random_forest", "lightgbm_small", "lightgbm"} <= names("thorough", 30_000, 8)
+    assert "lightgbm_small" not in names("thorough", 5_000, 8) and "lightgbm_small" not in names("thorough", 30_000, 70)
+    assert "random_forest" in names("default", 5_000, 8)
+    assert names("thorough", 30_000, 8) == {spec.name for spec in members_module.MEMBERS}
 
 
 def test_the_probe_says_embeddings_pay_only_when_they_add_to_the_linear_member():
@@ -159,3 +163,25 @@ def test_training_embeds_the_rest_or_drops_embeddings_as_the_probe_says(frame, m
         assert (model.featurizer.encoder_ is not None) is verdict
         assert ("embedding_logreg" in report["labels"]["queue"]["members"]) is verdict
         assert model.predict(data.tickets[0]).category in model.labels
+
+
+def test_an_iteration_cap_is_said_once_in_a_line_not_warned_per_fold(caplog):
+    """SAGA capped at 10 passes on 12 classes: no ConvergenceWarning leaves training, one log line per member."""
+    import logging
+    import warnings
+
+    import pandas as pd
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(400)]
+    labels = rng.integers(0, 12, 600)
+    texts = [" ".join(rng.choice(words, 30)) + f" topic{label} " + " ".join(rng.choice(words, 5)) for label in labels]
+    data = load_labeled(pd.DataFrame({"text": texts, "label": [f"g{v}" for v in labels]}), ["text"], ["label"])
+    with caplog.at_level(logging.INFO, logger="classifier"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_classifier(data.tickets, data.labels,
+                       TrainOptions(members=("logreg",), embeddings="off", params={"logreg": {"max_iter": 1, "tol": 1e-9}}))
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    capped = [r.getMessage() for r in caplog.records if "iteration cap" in r.getMessage()]
+    assert capped and len(capped) <= 2  # out-of-fold (one line for all folds) and the refit
