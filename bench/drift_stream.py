@@ -39,14 +39,12 @@ def main() -> int:
 
     import pandas as pd
 
-    from classifier.registry import ModelRegistry
+    from _learning import scratch_learning
     from classifier.ticket import Ticket
     from classifier.training import TrainOptions
-    from config.settings import load_settings
     from learning.retrain import retrain
     from learning.training_set import Example
     from learning_stream import _shift_map
-    from store.database import Store
 
     datasets = Path(os.environ.get("TRIAGE_DATASETS_DIR", REPO.parent / "shared" / "datasets"))
     frame = pd.read_csv(datasets / "endava-it-tickets" / "tickets.csv").dropna(subset=["Document", "Topic_group"])
@@ -68,11 +66,7 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        settings = load_settings({"database_url": f"sqlite:///{work / 'train.db'}", "triage_model_dir": work / "m",
-                                  "triage_starter_model": work / "none"}, env_file=None)
-        store = Store(settings.database_url)
-        store.upgrade()
-        registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
+        settings, store, registry = scratch_learning(work)
         examples = [Example(Ticket(body=r.Document, language="en"), r.Topic_group) for r in base.itertuples()]
         trained = retrain(settings, store, registry, options, base=examples)
         store.dispose()

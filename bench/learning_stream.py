@@ -24,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 
 def main() -> int:
@@ -37,17 +38,15 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
-    from classifier.registry import ModelRegistry
+    from _learning import scratch_learning
     from classifier.ticket import Ticket
     from classifier.training import TrainOptions
     from config.routing import load_routing
-    from config.settings import load_settings
     from integrations.slack.clicks import ClickRecorder
     from learning.drift import check
     from learning.rerouting import record_rerouting
     from learning.retrain import retrain, score
     from learning.training_set import Example
-    from store.database import Store
     from store.models import PredictionRecord, ReviewMessage, TicketRecord
     from store.types import utcnow
 
@@ -69,11 +68,7 @@ def main() -> int:
     options = TrainOptions(members=("linear_svm", "logreg", "complement_nb"), embeddings="off")
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        settings = load_settings({"database_url": f"sqlite:///{work / 'bench.db'}", "triage_model_dir": work / "m",
-                                  "triage_starter_model": work / "none"}, env_file=None)
-        store = Store(settings.database_url)
-        store.upgrade()
-        registry = ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
+        settings, store, registry = scratch_learning(work)
         base_examples = [Example(Ticket(body=r.Document, language="en"), r.Topic_group) for r in base.itertuples()]
         first = retrain(settings, store, registry, options, base=base_examples)
         champion = registry.load_current()

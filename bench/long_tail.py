@@ -165,7 +165,7 @@ def show(result: dict) -> None:
         print(f"    {member:18s} accuracy {scores['accuracy']:.3f}  macro-F1 {scores['macro_f1']:.3f}  "
               f"{scores.get('oof_seconds', 0):6.1f} s  {kept}")
     for member, why in result["skipped"].items():
-        print(f"    {member:18s} skipped: {why}")
+        print(f"    {member:18s} stopped after one fold: {why['reason']}; {why['seconds']} s")
     print(f"  stacked out-of-fold accuracy {result['stacked_oof']['accuracy']:.3f}")
 
 

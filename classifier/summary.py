@@ -59,7 +59,8 @@ def metric_rows(result: dict) -> list[list[str]]:
 
 
 def member_rows(report: dict) -> list[list[str]]:
-    """Each candidate's out-of-fold scores, its stacking weight and time; the stack last."""
+    """Each candidate's out-of-fold scores, its stacking weight and time; then those stopped after their first
+    fold (its accuracy, and the member they trailed); the stack last."""
     weights = report.get("weights") or {}
     rows = [["member", "accuracy", "macro-F1", "log-loss", "weight", "time", ""]]
     ordered = sorted(report["members"], key=lambda name: (name not in weights, -weights.get(name, 0.0)))
@@ -69,10 +70,13 @@ def member_rows(report: dict) -> list[list[str]]:
         rows.append([name, _score(scores["accuracy"]), _score(scores["macro_f1"]), _score(scores["log_loss"]),
                      f"{weights[name]:.0%}" if kept else "-", format_duration(scores.get("oof_seconds", 0)),
                      "" if kept else "not kept"])
+    for name, why in (report.get("skipped") or {}).items():
+        rows.append([name, _score(why["first_fold_accuracy"]), "", "", "-", format_duration(why["seconds"]),
+                     f"stopped after fold 1 ({why['leader']} {why['leader_accuracy']:.3f})"])
     stacked = report.get("stacked_oof")
     if stacked:
-        rows.append(["stacked, calibrated", _score(stacked["accuracy"]), _score(stacked["macro_f1"]),
-                     _score(stacked["log_loss"]), "", "", ""])
+        rows.append([f"stacked ({report.get('stacker', 'multinomial')}), calibrated", _score(stacked["accuracy"]),
+                     _score(stacked["macro_f1"]), _score(stacked["log_loss"]), "", "", ""])
     return rows
 
 

@@ -211,10 +211,13 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
         seconds = round(time.perf_counter() - started, 1)
         if scores is None:
             leader = max(first_fold, key=first_fold.get)
-            skipped[spec.name] = (f"first fold accuracy {first_fold[spec.name]:.3f}, more than {SCREEN_MARGIN:.2f} "
-                                  f"behind {leader} ({first_fold[leader]:.3f}); {seconds} s")
+            skipped[spec.name] = {
+                "first_fold_accuracy": round(first_fold[spec.name], 4), "leader": leader,
+                "leader_accuracy": round(first_fold[leader], 4), "seconds": seconds,
+                "reason": f"first fold accuracy {first_fold[spec.name]:.3f}, more than {SCREEN_MARGIN:.2f} behind "
+                          f"{leader} ({first_fold[leader]:.3f})"}
             progress.advance(spec.cost * (len(folds) - 1))
-            log.info("%s member %s: %s", name, spec.name, skipped[spec.name])
+            log.info("%s member %s stopped after one fold: %s", name, spec.name, skipped[spec.name]["reason"])
             continue
         oof[spec.name] = scores
         members_report[spec.name] = _scores(scores, y, n_classes)

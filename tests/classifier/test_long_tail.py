@@ -76,7 +76,8 @@ def test_a_member_far_behind_after_its_first_fold_is_dropped_there(frame, with_a
     data = load_labeled(frame, ["subject", "body"], ["queue"])
     model, report = fit_classifier(data.tickets, data.labels, TrainOptions(embeddings="off"))
     queue = report["labels"]["queue"]
-    assert "hopeless" in queue["skipped"] and "first fold accuracy" in queue["skipped"]["hopeless"]
+    assert "hopeless" in queue["skipped"] and "first fold accuracy" in queue["skipped"]["hopeless"]["reason"]
+    assert queue["skipped"]["hopeless"]["first_fold_accuracy"] < queue["skipped"]["hopeless"]["leader_accuracy"] - 0.06
     assert "hopeless" not in queue["members"] and "hopeless" not in model.label_models[0].members
     assert set(queue["members"]) == {"linear_svm", "complement_nb"}
 

@@ -88,3 +88,14 @@ def test_stacking_weights_share_the_stack_among_the_kept_members(trained):
         assert list(weights) == list(label_model.members) == report["labels"][label_model.name]["kept"]
         assert sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
         assert all(0 < w <= 1 for w in weights.values())
+
+
+def test_train_summary_shows_members_stopped_after_one_fold_and_the_stacker():
+    label = {**TRAIN_RESULT["training"]["labels"]["queue"], "stacker": "pool",
+             "skipped": {"lightgbm": {"first_fold_accuracy": 0.204, "leader": "linear_svm", "leader_accuracy": 0.728,
+                                      "seconds": 3.2, "reason": "..."}}}
+    result = {**TRAIN_RESULT, "training": {**TRAIN_RESULT["training"], "labels": {"queue": label}}}
+    lines = train_summary(result).splitlines()
+    stopped = next(line for line in lines if line.strip().startswith("lightgbm"))
+    assert stopped.split()[:2] == ["lightgbm", "0.204"] and stopped.endswith("stopped after fold 1 (linear_svm 0.728)")
+    assert any(line.strip().startswith("stacked (pool), calibrated") for line in lines)
