@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifier.email_text import email_domain
 from classifier.ticket import Ticket
 from store.models import Correction, TicketRecord
+from store.ticket_records import ticket_from_record
 
 HOLDOUT_PERCENT = 20
 RECENT_SHARE = 0.2  # of the corrections, the newest this share is held out for evaluation ...
@@ -72,7 +72,7 @@ def base_from_store(session: Session) -> list[Example]:
     corrected = select(Correction.ticket_id)
     query = select(TicketRecord).where(TicketRecord.label.is_not(None), TicketRecord.purged_at.is_(None),
                                        TicketRecord.id.not_in(corrected)).order_by(TicketRecord.id)
-    return [Example(_ticket(record), record.label) for record in session.scalars(query)
+    return [Example(ticket_from_record(record), record.label) for record in session.scalars(query)
             if record.subject or record.body]
 
 
@@ -86,15 +86,8 @@ def corrections(session: Session) -> list[Example]:
         record = session.get(TicketRecord, ticket_id)
         if record is None or record.purged_at is not None or not (record.subject or record.body):
             continue
-        examples.append(Example(_ticket(record), row.to_category, row.created_at))
+        examples.append(Example(ticket_from_record(record), row.to_category, row.created_at))
     return sorted(examples, key=lambda e: e.corrected_at)
-
-
-def _ticket(record: TicketRecord) -> Ticket:
-    return Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
-                  created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
-                  tags=tuple(record.tags or ()), language=record.language,
-                  sender_domain=email_domain(record.requester))
 
 
 def build(base: list[Example], corrected: list[Example], weight: int) -> TrainingSet:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from classifier.ticket import Ticket
 from store.models import TicketRecord
+from store.ticket_records import ticket_from_record
 
 
 def labelled_examples(session: Session, helpdesk: str | None = None,
@@ -21,10 +22,7 @@ def labelled_examples(session: Session, helpdesk: str | None = None,
     for record in session.scalars(query.order_by(TicketRecord.id)):
         if not (record.subject or record.body):
             continue
-        ticket = Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
-                        created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
-                        tags=tuple(record.tags or ()), language=record.language)
-        examples.append((ticket, record.label))
+        examples.append((ticket_from_record(record), record.label))
     return examples
 
 

@@ -14,7 +14,6 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from classifier.email_text import email_domain
 from classifier.prediction import FieldPrediction, Prediction
 from classifier.selective import stored
 from classifier.ticket import Ticket
@@ -28,6 +27,7 @@ from store import inbox
 from store.database import Store
 from store.models import (CLASSIFIED, DONE, RECEIVED, REVIEW, ROUTED, Delivery, PredictionRecord, ReviewMessage,
                           TicketRecord, WriteBack)
+from store.ticket_records import ticket_from_record
 from store.types import utcnow
 from telemetry import pipeline_metrics
 from telemetry.log_context import request_id_bound
@@ -233,13 +233,6 @@ def _prediction_record(delivery_id: int, ticket_id: int, prediction: Prediction,
 def _champion(session, delivery_id: int) -> PredictionRecord:
     return session.scalar(select(PredictionRecord).where(PredictionRecord.delivery_id == delivery_id,
                                                          PredictionRecord.role == "champion"))
-
-
-def ticket_from_record(record: TicketRecord) -> Ticket:
-    return Ticket(subject=record.subject or "", body=record.body or "", channel=record.channel,
-                  created_at=record.ticket_created_at, organization=record.organization, tier=record.tier,
-                  tags=tuple(record.tags or ()), language=record.language,
-                  sender_domain=email_domain(record.requester))
 
 
 def prediction_from_record(record: PredictionRecord) -> Prediction:

@@ -115,3 +115,16 @@ def test_the_backfill_command_prints_its_summary(store, fake_zendesk, monkeypatc
     assert "3 solved/closed tickets read, 3 labelled and stored; done" in out.out and "tickets" in out.err
     bad = parser.parse_args(["backfill", "--helpdesk", "zendesk", "--since", "2023-01-01", "--label-from", "color"])
     assert bad.handler(bad) == 2
+
+
+def test_training_from_the_store_sees_the_sender_domain_the_pipeline_sees(store):
+    """One mapping from stored ticket to Ticket: `train --from-store` used to drop the requester's domain."""
+    from store.ticket_records import ticket_from_record
+
+    with store.session() as session:
+        session.add(TicketRecord(helpdesk="zendesk", external_id="77", subject="Printer jammed", body="Tray 2",
+                                 requester="Jane <jane@Acme.com>", label="Hardware", label_source="backfill", tags=[]))
+    with store.session() as session:
+        (ticket, label), = labelled_examples(session)
+        record = session.scalars(select(TicketRecord)).one()
+        assert ticket.sender_domain == "acme.com" and ticket == ticket_from_record(record) and label == "Hardware"
