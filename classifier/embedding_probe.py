@@ -16,7 +16,7 @@ import logging
 import numpy as np
 
 from classifier.members import member_spec
-from classifier.stacking import MIN_GAIN, held_out_stacker_logits, make_folds, out_of_fold
+from classifier.stacking import MIN_GAIN, held_out_log_loss, held_out_stacker_logits, make_folds, out_of_fold
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +31,14 @@ def probe_sample(n_rows: int, seed: int) -> np.ndarray:
 def embeddings_pay(sparse, embedded: np.ndarray, y: np.ndarray, seed: int) -> tuple[bool, dict]:
     """`sparse`: the sample's rows of the linear members' view; `embedded`: its embedding view; `y`: its labels
     (0..k-1 over the whole label). Returns the decision and the figures behind it."""
-    from scipy.special import softmax
-    from sklearn.metrics import log_loss
-
     n_classes = int(y.max()) + 1
     folds = make_folds(y, 3, seed)
     linear = [out_of_fold(member_spec(name).build(seed, len(y), n_classes), sparse, y, n_classes, folds)
               for name in ("linear_svm", "logreg")]
     embedding = out_of_fold(member_spec("embedding_logreg").build(seed, len(y), n_classes), embedded, y, n_classes,
                             folds)
-    labels = np.arange(n_classes)
-    losses = {}
-    for name, members in (("linear", linear), ("with_embeddings", linear + [embedding])):
-        logits = held_out_stacker_logits(members, y, n_classes, folds, seed, "pool")
-        losses[name] = float(log_loss(y, softmax(logits, axis=1), labels=labels))
+    losses = {name: held_out_log_loss(held_out_stacker_logits(members, y, n_classes, folds, seed, "pool"), y, n_classes)
+              for name, members in (("linear", linear), ("with_embeddings", linear + [embedding]))}
     gain = losses["linear"] - losses["with_embeddings"]
     figures = {"sample": int(len(y)), "stack_log_loss": {k: round(v, 4) for k, v in losses.items()},
                "gain": round(gain, 4), "min_gain": MIN_GAIN,

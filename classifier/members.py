@@ -79,7 +79,7 @@ class MemberSpec:
     view: str  # "sparse" | "trees" | "embedding"
     build: Callable[..., object]  # (seed, n_rows, n_classes=8) -> unfitted estimator
     cost: int = 1  # rough relative training cost, used to skip members on huge data
-    thorough_only: bool = False  # a candidate of the `thorough` profile only (classifier.training.PROFILES) ...
+    thorough_only: bool = False  # a candidate of the `thorough` profile only (TrainOptions.profile) ...
     useful: Callable[[int, int], bool] = lambda n_rows, n_classes: True  # ... where it differs from the others
 
 

@@ -104,11 +104,19 @@ def held_out_stacker_logits(member_scores: list[np.ndarray], y: np.ndarray, n_cl
 
 
 def choose_stacker(member_scores: list[np.ndarray], y: np.ndarray, n_classes: int, folds,
-                   seed: int) -> tuple[str, dict]:
-    """The stacker kind with the lower held-out log-loss on these members, and both losses."""
-    losses = {kind: _quality(member_scores, y, n_classes, folds, seed, kind)[0] for kind in STACKERS}
+                   seed: int) -> tuple[str, dict, np.ndarray]:
+    """The stacker kind with the lower held-out log-loss on these members, both losses, and the winner's
+    held-out logits for every row (what calibration reads, so they are not fitted twice)."""
+    logits = {kind: held_out_stacker_logits(member_scores, y, n_classes, folds, seed, kind) for kind in STACKERS}
+    losses = {kind: held_out_log_loss(found, y, n_classes) for kind, found in logits.items()}
     kind = min(losses, key=losses.get)
-    return kind, {name: round(float(loss), 4) for name, loss in losses.items()}
+    return kind, {name: round(loss, 4) for name, loss in losses.items()}, logits[kind]
+
+
+def held_out_log_loss(logits: np.ndarray, y: np.ndarray, n_classes: int) -> float:
+    from scipy.special import softmax
+
+    return float(log_loss(y, softmax(logits, axis=1), labels=np.arange(n_classes)))
 
 
 def fit_stacker(member_scores: list[np.ndarray], y: np.ndarray, seed: int, kind: str):
@@ -124,13 +132,10 @@ def fit_stacker(member_scores: list[np.ndarray], y: np.ndarray, seed: int, kind:
 
 def _quality(member_scores, y, n_classes, folds, seed, kind: str = "multinomial") -> tuple[float, float]:
     """Held-out log-loss and accuracy over the rows the given folds test (one fold on large data)."""
-    from scipy.special import softmax
-
     parts = list(_held_out_folds(member_scores, y, n_classes, folds, seed, kind))
     truth = np.concatenate([y[test_index] for test_index, _ in parts])
     logits = np.vstack([fold_logits for _, fold_logits in parts])
-    return (log_loss(truth, softmax(logits, axis=1), labels=np.arange(n_classes)),
-            accuracy_score(truth, logits.argmax(1)))
+    return held_out_log_loss(logits, truth, n_classes), accuracy_score(truth, logits.argmax(1))
 
 
 def selection_stacker(n_classes: int) -> str:

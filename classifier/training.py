@@ -25,8 +25,7 @@ from classifier.members import MEMBERS, MemberSpec, member_spec
 from classifier.model import TicketClassifier
 from classifier.progress import Progress, silent
 from classifier.selective import SELECTIVE, choose_thresholds
-from classifier.stacking import (choose_stacker, fit_member, fit_stacker, held_out_stacker_logits, make_folds,
-                                 out_of_fold, select_members)
+from classifier.stacking import choose_stacker, fit_member, fit_stacker, make_folds, out_of_fold, select_members
 from classifier.ticket import Ticket
 from classifier.evaluation import TRAINING_HASHES, text_hashes
 
@@ -44,9 +43,8 @@ LARGE_DATA_SKIPS = ("random_forest",)
 SCREEN_MARGIN = 0.06
 
 
-PROFILES = ("default", "thorough")
-# `thorough` (the weekly retrain, when its budget allows): five folds at any size, no member skipped for size,
-# embeddings up to THOROUGH_EMBEDDING_MAX_ROWS, and the large LightGBM among the candidates.
+# The `thorough` profile (the weekly retrain, when its budget allows): five folds at any size, no member skipped
+# for size, embeddings up to THOROUGH_EMBEDDING_MAX_ROWS, and the small LightGBM beside the large one.
 THOROUGH_EMBEDDING_MAX_ROWS = 50_000
 
 
@@ -61,7 +59,7 @@ class TrainOptions:
     timezone: str = "UTC"
     params: dict | None = None  # member name -> estimator parameters (from tuning)
     target_precision: float = 0.95  # routing threshold chosen on held-out rows (classifier.selective)
-    profile: str = "default"  # default | thorough (PROFILES)
+    profile: str = "default"  # default | thorough (TRIAGE_RETRAIN_PROFILE, triage train --profile)
 
 
 def prepare_all(tickets: list[Ticket], timezone: str) -> PreparedTickets:
@@ -229,8 +227,7 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
                                    on_trial=lambda names: progress.advance(0, "trying " + " + ".join(names)))
     log.info("%s: kept members %s", name, chosen)
     chosen_oof = [oof[member] for member in chosen]
-    kind, stacker_losses = choose_stacker(chosen_oof, y, n_classes, folds, options.seed)
-    held_out = held_out_stacker_logits(chosen_oof, y, n_classes, folds, options.seed, kind)
+    kind, stacker_losses, held_out = choose_stacker(chosen_oof, y, n_classes, folds, options.seed)
     progress.stage(f"{name}: calibration")
     temperature = fit_temperature(held_out, y)
     calibrated = apply_temperature(held_out, temperature)

@@ -48,9 +48,10 @@ def test_with_many_classes_and_few_rows_the_pool_beats_the_multinomial_stacker_h
     y = _long_tail_labels(60, 900, seed=4)
     scores = [_member_scores(y, 60, 0.7, seed=5), _member_scores(y, 60, 0.6, seed=6)]
     folds = make_folds(y, 5, 0)
-    kind, losses = choose_stacker(scores, y, 60, folds, seed=0)
+    kind, losses, chosen = choose_stacker(scores, y, 60, folds, seed=0)
     assert kind == "pool" and losses["pool"] < losses["multinomial"]
     pooled = held_out_stacker_logits(scores, y, 60, folds, 0, "pool")
+    assert np.allclose(chosen, pooled)
     assert log_loss(y, np.exp(pooled) / np.exp(pooled).sum(1, keepdims=True), labels=np.arange(60)) == \
         pytest.approx(losses["pool"], abs=1e-3)
 
