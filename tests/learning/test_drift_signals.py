@@ -62,12 +62,17 @@ def test_the_reference_sketches_each_statistic_from_held_out_tickets(trained):
     assert len(sketched["quantiles"]["confidence"]["grid"]) == 201
 
 
-def test_a_same_distribution_stream_stays_quiet(store, trained):
+def five_days_checked(store, trained, seed: int, shifted: bool) -> dict:
+    """Five days of 40 streamed tickets, then the drift check: its signal rows by metric."""
     model, reference = trained
     for day in range(1, 6):
-        stream_day(store, model, day=day, n=40, seed=100 + day, shifted=False)
+        stream_day(store, model, day=day, n=40, seed=seed + day, shifted=shifted)
     with store.session() as session:
-        found = signal_rows(check(session, reference, "v1", utcnow()))
+        return signal_rows(check(session, reference, "v1", utcnow()))
+
+
+def test_a_same_distribution_stream_stays_quiet(store, trained):
+    found = five_days_checked(store, trained, 100, shifted=False)
     assert set(found) == {"oov_share", "mean_confidence", "class_mix"}
     assert not [m for m, r in found.items() if r.detail["fired"]], {m: (r.value, r.detail) for m, r in found.items()}
     assert all(r.n == 200 and r.detail["against"] == "training reference" for r in found.values())
@@ -84,11 +89,7 @@ def test_same_distribution_windows_of_several_seeds_stay_quiet(trained, seed):
 
 
 def test_a_vocabulary_shift_fires_on_the_out_of_vocabulary_share_and_alerts(store, trained):
-    model, reference = trained
-    for day in range(1, 6):
-        stream_day(store, model, day=day, n=40, seed=200 + day, shifted=True)
-    with store.session() as session:
-        found = signal_rows(check(session, reference, "v1", utcnow()))
+    found = five_days_checked(store, trained, 200, shifted=True)
     oov = found["oov_share"]
     assert oov.detail["fired"] and oov.value > oov.detail["threshold"] >= oov.detail["normal"], oov.detail
     sent = []
