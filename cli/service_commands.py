@@ -58,7 +58,8 @@ def _runtime(args: argparse.Namespace, workers: str = "here"):
 def _serve(args: argparse.Namespace) -> int:
     from cli.preflight import Problem, exit_with, first_line, preflight_or_exit
 
-    # one process: the in-process pool drains the durable inbox; all is checked before anything is forked
+    # the embedded defaults: the worker process drains the durable inbox; all is checked before anything forks
+    _say_redis_unused()
     settings = preflight_or_exit(args, {"redis_url": None}, upgrade=True)
     from telemetry.json_logs import configure_logging
     from cli.server import serve
@@ -73,6 +74,17 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     return serve(settings, args.host, args.port)
+
+
+def _say_redis_unused() -> None:
+    """`triage serve` is the embedded single-machine setup: its worker process drains the store's inbox, so
+    REDIS_URL is not used (nor pinged). Said at start, so that nobody believes RQ is in play."""
+    from dotenv import dotenv_values
+
+    if os.environ.get("REDIS_URL") or dotenv_values(".env").get("REDIS_URL"):
+        print("triage: note: REDIS_URL is set but `triage serve` does not use it: serve runs the embedded "
+              "setup, whose worker process drains the store's inbox; to process with RQ on Redis run the "
+              "Procfile's processes instead (`triage web`, `triage worker`, `triage clock`)", file=sys.stderr)
 
 
 def _worker(args: argparse.Namespace) -> int:

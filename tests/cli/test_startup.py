@@ -137,3 +137,23 @@ def test_a_command_that_fails_says_so_in_one_line(tmp_path):
     lines = output.strip().splitlines()
     assert code == 1 and len(lines) == 2 and "Traceback" not in output, output
     assert lines[0].startswith("triage: db failed: OperationalError") and "--debug db upgrade" in lines[1]
+
+
+@pytest.mark.parametrize("where", ["environment", ".env file"])
+def test_serve_says_at_start_that_it_does_not_use_redis(tmp_path, where):
+    """`triage serve` drains the store's inbox whatever REDIS_URL says: it says so, and does not need Redis."""
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    env = {"TRIAGE_WORKERS": "lots"}  # a mistake, so that serve stops after its checks
+    if where == ".env file":
+        (tmp_path / ".env").write_text(f"REDIS_URL={dead_redis}\n")
+    else:
+        env["REDIS_URL"] = dead_redis
+    code, output = triage(tmp_path, "serve", **env)
+    assert code == 2 and "TRIAGE_WORKERS" in output, output
+    assert "REDIS_URL is set but `triage serve` does not use it" in output, output
+    assert "redis" not in output.split("does not use it", 1)[1].split("\n", 1)[1].lower(), output  # not pinged
+
+
+def test_serve_without_redis_url_says_nothing_about_it(tmp_path):
+    code, output = triage(tmp_path, "serve", TRIAGE_WORKERS="lots")
+    assert code == 2 and "REDIS_URL" not in output, output
