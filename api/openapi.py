@@ -6,17 +6,29 @@ from pydantic.json_schema import models_json_schema
 from api.schemas import BatchIn, BatchOut, ErrorOut, PredictionOut, TicketIn
 
 
+# Every error a predict call can answer (besides 405 for another method, with `Allow`), with its JSON body.
+ERRORS = (
+    (400, "invalid request (`invalid_request`, `invalid_json`), or an input the model cannot classify "
+          "(`unclassifiable`)", False),
+    (401, "missing or wrong API key (`unauthorized`)", False),
+    (404, "the predict API is off: no TRIAGE_API_KEYS (`not_configured`)", False),
+    (413, "the body is larger than TRIAGE_MAX_BODY_BYTES (`payload_too_large`)", False),
+    (429, "every predict process is taken and the queue is full (`busy`); try again after Retry-After", True),
+    (503, "the prediction was stopped, its process died, or the model cannot load (`unavailable`); "
+          "try again after Retry-After", True),
+)
+
+
 def openapi_document(version: str) -> dict:
     _, schemas = models_json_schema(
         [(m, "validation") for m in (TicketIn, BatchIn)] + [(m, "serialization") for m in (PredictionOut, BatchOut, ErrorOut)],
         ref_template="#/components/schemas/{model}",
     )
-    errors = {
-        str(status): {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
-        for status, text in ((400, "invalid request, or an input the model cannot classify"),
-                             (401, "missing or wrong API key"), (404, "the predict API is off (no TRIAGE_API_KEYS)"),
-                             (413, "body too large"))
-    }
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    retry_after = {"Retry-After": {"description": "seconds to wait before trying again", "required": True,
+                                   "schema": {"type": "integer", "minimum": 0}}}
+    errors = {str(status): {"description": text, "content": error_body, **({"headers": retry_after} if retry else {})}
+              for status, text, retry in ERRORS}
 
     def operation(summary: str, request: str, response: str) -> dict:
         return {

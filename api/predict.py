@@ -9,8 +9,10 @@ from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response
 from api.openapi import openapi_document
-from api.request_body import BodyRefused, parse_json, read_body
+from api.predict_pool import Busy, Unavailable, Unclassifiable, predict_pool
+from api.request_body import BodyRefused, drain_refused_body, parse_json, read_body
 from api.schemas import BatchIn, TicketIn
+from telemetry.metrics import PREDICT_REFUSED
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("predict", __name__)
@@ -21,34 +23,70 @@ def openapi():
     return jsonify(openapi_document(current_app.config.get("TRIAGE_VERSION", "0")))
 
 
+@blueprint.record_once
+def _preload(state) -> None:
+    """With TRIAGE_PRELOAD_MODEL (and the API on), the predict processes start with the app."""
+    settings = state.app.extensions["triage"].settings
+    if settings.triage_preload_model and settings.triage_api_keys:
+        predict_pool(state.app).start()
+
+
 @blueprint.post("/predict")
 def predict_one():
-    return _answer(TicketIn, lambda model, body: model.predict(body.to_ticket()).to_dict())
+    return _answer(TicketIn, lambda body: [body.to_ticket()], lambda result: result)
 
 
 @blueprint.post("/predict/batch")
 def predict_batch():
-    return _answer(BatchIn, lambda model, body: {
-        "predictions": [p.to_dict() for p in model.predict_batch([t.to_ticket() for t in body.tickets])]})
+    return _answer(BatchIn, lambda body: [t.to_ticket() for t in body.tickets], lambda result: {"predictions": result})
 
 
-def _answer(schema: type[BaseModel], predict):
-    """Key check, then request validation, then the model: the first that fails answers."""
+def _answer(schema: type[BaseModel], tickets_of, shape):
+    """Key check, then request validation, then a place in the predict pool, then the model (in a child
+    process): the first that fails answers."""
     refused = _refuse_unauthorised()
     if refused is not None:
         return refused
+    pool = predict_pool(current_app)
+    try:
+        # While every place is taken, a refusal must cost next to nothing: reading and validating 1,000
+        # tickets costs the web process ~10 ms of CPU, and a greedy client retries at once. So a full pool
+        # answers 429 before the body is read (a malformed body then gets its 400 on a later try).
+        pool.check_room()
+    except Busy as exc:
+        drain_refused_body()
+        return _busy(exc)
     parsed = _parse(schema)
     if not isinstance(parsed, schema):
         return parsed
-    model = current_app.extensions["triage"].models.get()
     try:
-        return jsonify(predict(model, parsed))
-    except Exception as exc:
-        # The request passed validation, so a model that fails on it fails on this input: 400, and logged
-        # in full, since it is still our bug. (A model that cannot load fails above, in `models.get()`.)
-        log.exception("the model failed on a valid request")
+        with pool.place():  # taken for real only now, after validation and before any model work
+            result = pool.predict(tickets_of(parsed), batch=schema is BatchIn)
+        return jsonify(shape(result))
+    except Busy as exc:
+        return _busy(exc)
+    except Unavailable as exc:
+        PREDICT_REFUSED.labels(exc.reason).inc()
+        return _retry_later(503, "unavailable", exc.detail, exc.retry_after)
+    except Unclassifiable as exc:
+        # The request passed validation, so a model that fails on it fails on this input: 400 (the predict
+        # process logged it in full, since it is still our bug).
         return error_response(400, "unclassifiable", f"the model could not classify this input "
-                                                     f"({type(exc).__name__}); the error has been logged")
+                                                     f"({exc}); the error has been logged")
+
+
+def _busy(exc: Busy):
+    PREDICT_REFUSED.labels("busy").inc()
+    pool = predict_pool(current_app)
+    return _retry_later(429, "busy", f"every predict process is taken and {pool.queue} call(s) already wait "
+                                     f"(TRIAGE_PREDICT_PROCESSES={pool.processes}, TRIAGE_PREDICT_QUEUE={pool.queue}); "
+                                     f"try again in {exc.retry_after} s", exc.retry_after)
+
+
+def _retry_later(status: int, code: str, detail: str, seconds: int):
+    response = error_response(status, code, detail)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _refuse_unauthorised():

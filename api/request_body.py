@@ -51,6 +51,9 @@ def read_body(limit: int) -> bytes:
             size += len(chunk)
     except RequestEntityTooLarge:
         size = limit + 1
+    except (OSError, ValueError) as exc:  # the server's framing error (gunicorn's InvalidChunkSize is an OSError)
+        raise BodyRefused(400, "invalid_body", f"the body cannot be read: {_short(exc) or type(exc).__name__}") \
+            from None
     if size > limit:
         drain_refused_body()
         raise BodyRefused(413, "payload_too_large", f"the body is larger than {limit} bytes")
@@ -63,11 +66,14 @@ def drain_refused_body() -> None:
     length = request.content_length
     if length is not None and length > DRAIN_BYTES:
         return
+    # Never past a declared length (every caller drains before reading any of such a body): where
+    # `wsgi.input` is the socket itself (werkzeug's server), one more read would wait for bytes that never come.
+    budget = DRAIN_BYTES if length is None else length
     stream = request.environ.get("wsgi.input")
     deadline, dropped = time.monotonic() + DRAIN_SECONDS, 0
     try:
-        while stream is not None and dropped < DRAIN_BYTES and time.monotonic() < deadline:
-            chunk = stream.read(_READ_SIZE)
+        while stream is not None and dropped < budget and time.monotonic() < deadline:
+            chunk = stream.read(min(_READ_SIZE, budget - dropped))
             if not chunk:
                 return
             dropped += len(chunk)

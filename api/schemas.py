@@ -1,15 +1,24 @@
 """Request and response models of the predict API; the OpenAPI document is generated from them."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from classifier.ticket import Ticket
 
 MAX_BATCH = 1000
 # A ticket's creation time outside these years is a typo or an attack; the time features would overflow.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+# RFC 3339 `date-time` (an offset is required) in the years 1970 to 2200. The document states this pattern
+# and the API applies it to the text as sent, so both refuse the same values: JSON Schema cannot bound a
+# date-time's year otherwise, and pydantic alone would also take numbers and times without an offset.
+CREATED_AT_PATTERN = (r"^(19[7-9][0-9]|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                      r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+_CREATED_AT = re.compile(CREATED_AT_PATTERN)
+CreatedAt = Annotated[datetime, WithJsonSchema({"type": "string", "format": "date-time", "pattern": CREATED_AT_PATTERN})]
 
 
 class TicketIn(BaseModel):
@@ -18,18 +27,24 @@ class TicketIn(BaseModel):
     subject: str = Field("", max_length=10_000)
     body: str = Field("", max_length=500_000)
     channel: str | None = Field(None, max_length=64)
-    created_at: datetime | None = Field(
-        None, description=f"ISO 8601 in the years {EARLIEST_YEAR} to {LATEST_YEAR}; without an offset it is UTC")
+    created_at: CreatedAt | None = Field(
+        None, description=f"RFC 3339 date-time with an offset (Z or +hh:mm), in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     organization: str | None = Field(None, max_length=255)
     tier: str | None = Field(None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=200)
     language: str | None = Field(None, max_length=16)
 
-    @field_validator("created_at")
+    @field_validator("created_at", mode="before")
     @classmethod
-    def _plausible_time(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    def _documented_time(cls, value: object) -> object:
+        """Only what the document allows reaches pydantic's parser, which would take 0 or "1700000000" too."""
+        if value is None or isinstance(value, datetime):  # a datetime: built in Python, not sent
+            return value
+        if not isinstance(value, str):
+            raise ValueError("must be a string: an RFC 3339 date-time such as 2026-01-31T09:30:00Z")
+        if not _CREATED_AT.fullmatch(value):
+            raise ValueError(f"must be an RFC 3339 date-time with an offset (Z or +hh:mm), "
+                             f"in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
         return value
 
     def to_ticket(self) -> Ticket:

@@ -3,6 +3,9 @@
     python bench/webhook_ack.py [--db sqlite|postgresql] [--seconds 20] [--rate 200] [--concurrency 16]
 
 Target: p99 <= 20 ms. Only the web process runs (acknowledging means: verify, parse, commit, answer).
+Latency counts from each request's due time in the open-loop schedule (a stalled server shows its own
+queue); `sent` is the same from when the request actually left. `bench/load_ratios.py` puts it next to
+/healthz in the same run.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from _harness import free_port, open_loop, scratch_database, service_env, start_web, stop, summary
+from _harness import (free_port, run_open_loop, scratch_database, service_env, start_web, stop, summary,
+                      webhook_requests)
 
 
 def main() -> None:
@@ -32,14 +36,14 @@ def main() -> None:
     port = free_port()
     web = start_web(env, port, workdir, workers=args.web_workers)
     try:
-        url = f"http://127.0.0.1:{port}/webhooks/zendesk"
-        open_loop(url, 200, 100, 8, first_id=10_000_000)  # warm-up
+        base = f"http://127.0.0.1:{port}"
+        run_open_loop(base, webhook_requests(10_000_000), 200, 100, 8)  # warm-up
         count = int(args.rate * args.seconds)
-        latencies, statuses = open_loop(url, count, args.rate, args.concurrency)
+        load = run_open_loop(base, webhook_requests(1), count, args.rate, args.concurrency)
     finally:
         stop(web)
     result = {"bench": "webhook_ack", "db": args.db, "rate": args.rate, "concurrency": args.concurrency,
-              "statuses": statuses, **summary(latencies)}
+              "statuses": load.statuses, **summary(load.due_ms), "sent": summary(load.sent_ms)}
     print(json.dumps(result))
 
 

@@ -1,8 +1,8 @@
 """`triage serve`: the web server and the ticket worker as two processes, kept running by this one.
 
-The web process (gunicorn, one threaded worker) answers HTTP and never runs a ticket. The worker process
-drains the inbox, each ticket in a child process under a time limit (`webhooks.isolation`), and runs the
-clock. So no ticket can hold /healthz, and a process that dies is started again (with a growing pause, so
+The web process (`cli.web_server`, the server `triage web` runs) answers HTTP and never runs a ticket. The
+worker process drains the inbox, each ticket in a child process under a time limit (`webhooks.isolation`),
+and runs the clock. So no ticket can hold /healthz, and a process that dies is started again (with a growing pause, so
 a process that cannot start does not spin). SIGTERM or SIGINT stops both, then this one, with exit code 0.
 """
 from __future__ import annotations
@@ -17,41 +17,16 @@ import threading
 import time
 from multiprocessing.connection import wait
 
-from gunicorn.app.base import BaseApplication
-
 log = logging.getLogger(__name__)
 RESTART_PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0)  # after the 1st, 2nd, ... quick death in a row
 STABLE_SECONDS = 60.0  # a process that ran this long starts again at the shortest pause
 STOP_SECONDS = 30.0
 
 
-class _WebServer(BaseApplication):
-    """gunicorn in-process: one gthread worker; the app's workers are elsewhere (the worker process)."""
-
-    def __init__(self, settings, host: str, port: int):
-        self.settings, self.bind = settings, f"{host}:{port}"
-        super().__init__()
-
-    def load_config(self) -> None:
-        self.cfg.set("bind", self.bind)
-        self.cfg.set("workers", 1)
-        self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", 8)
-        self.cfg.set("accesslog", None)
-
-    def load(self):
-        """Runs in gunicorn's worker after the fork, so no model or connection crosses it."""
-        from app import create_app
-        from webhooks.runtime import build_runtime
-
-        return create_app(runtime=build_runtime(self.settings, workers="elsewhere"))
-
-
 def _run_web(settings, host: str, port: int) -> None:
-    from telemetry.json_logs import configure_logging
+    from cli.web_server import run_web
 
-    configure_logging(settings=settings)
-    _WebServer(settings, host, port).run()
+    raise SystemExit(run_web(settings, host, port))  # the Procfile's `triage web`, the same server
 
 
 def _run_worker(settings) -> None:
@@ -86,7 +61,7 @@ class _Child:
 
     def stop(self) -> None:
         if self.process is not None and self.process.is_alive():
-            self.process.terminate()  # SIGTERM: gunicorn and the worker both stop gracefully on it
+            self.process.terminate()  # SIGTERM: the web server and the worker both stop gracefully on it
 
 
 def serve(settings, host: str, port: int) -> int:

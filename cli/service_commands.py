@@ -1,6 +1,6 @@
-"""`triage serve | worker | clock | db upgrade | events failed | events retry`.
+"""`triage serve | web | worker | clock | db upgrade | events failed | events retry`.
 
-`serve`, `worker` and `clock` run the start-up checks (`cli.preflight`) before they start anything; the
+`serve`, `web`, `worker` and `clock` run the start-up checks (`cli.preflight`) before they start anything; the
 other commands check the settings. Either way every problem is listed at once and the exit code is 2.
 """
 from __future__ import annotations
@@ -18,6 +18,12 @@ def register(subcommands) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.set_defaults(handler=_serve)
+
+    web = subcommands.add_parser("web", help="the web server alone (the Procfile's `web`); no slow client holds it")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    web.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default 1)")
+    web.set_defaults(handler=_web)
 
     subcommands.add_parser("worker", help="process deliveries (RQ with REDIS_URL, else the store's inbox)") \
         .set_defaults(handler=_worker)
@@ -74,6 +80,15 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     return serve(settings, args.host, args.port)
+
+
+def _web(args: argparse.Namespace) -> int:
+    from cli.preflight import preflight_or_exit
+    from cli.web_server import run_web
+
+    if args.processes < 1:
+        raise SystemExit("triage: --processes must be 1 or more")
+    return run_web(preflight_or_exit(args), args.host, args.port, args.processes)
 
 
 def _say_redis_unused() -> None:

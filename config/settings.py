@@ -66,9 +66,17 @@ class Settings(BaseSettings):
     triage_ticket_time_limit_seconds: float | None = Field(None, gt=0)
     triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # `triage web`: a request's headers and body must have arrived this long after its first byte, else 408
+    triage_request_read_seconds: float = Field(10.0, gt=0, le=300)
+    triage_web_threads: int = Field(8, ge=1, le=256)  # `triage web` threads running the app on whole requests
     triage_metrics_port: int | None = Field(None, ge=1, le=65535)  # `triage worker` serves /metrics on this port
-    triage_preload_model: bool = False  # gunicorn workers load the model at start, not on the first /predict
+    triage_preload_model: bool = False  # the web process loads the model at start, not on the first /predict
     triage_model_poll_seconds: float = Field(5.0, gt=0)  # how often a process looks for a new current model
+    # /predict and /predict/batch run in child processes of the web process (api.predict_pool): this many run
+    # calls at once, at most TRIAGE_PREDICT_QUEUE more wait (unset: 2 x processes), any further call gets 429
+    triage_predict_processes: int = Field(1, ge=1, le=64)
+    triage_predict_queue: int | None = Field(None, ge=0, le=1000)
+    triage_predict_time_limit_seconds: float = Field(30.0, gt=0)  # a call running longer is stopped: 503
 
     # learning from corrections (issue 6): the clock's schedules are 5-field cron expressions, UTC
     triage_train_data: CommaList = Field(default_factory=list)  # base CSVs for retraining; empty: the store

@@ -1,13 +1,15 @@
 """Engine, sessions and schema migrations for the store: one code path for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -21,7 +23,33 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # 10 pooled connections cover a web process's 8 app threads (TRIAGE_WEB_THREADS) without opening any
+    # per request. A connection idle for a while is pinged before use (a restarted server or a proxy's idle
+    # timeout closed it), but not one that served a request a moment ago: under load that ping would be one
+    # more round trip on every acknowledgement. synchronous_commit stays on: an acknowledged delivery is on disk.
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", lambda connection, record, _proxy: _ping_if_idle(engine, connection, record))
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_idle_since(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection, record) -> None:
+    """The pre-ping, for a connection idle more than `PING_AFTER_IDLE_SECONDS`; a dead one is replaced (the
+    pool discards it and checks out another on `DisconnectionError`)."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return  # just opened, or in use a moment ago
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError(f"an idle connection to the store was closed ({type(exc).__name__})") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -47,6 +75,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -57,6 +86,19 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection for writes that one statement makes whole: on PostgreSQL in autocommit, so each
+        statement is its own transaction, durable when it returns, with no BEGIN or COMMIT round trip. SQLite
+        takes its writer lock at BEGIN (`_sqlite_begin_immediate`), so there it is one transaction, committed
+        at the end."""
+        if self.engine.dialect.name != "postgresql":
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._autocommit_engine.connect() as connection:
+            yield connection
 
     def upgrade(self) -> None:
         upgrade(self.engine)

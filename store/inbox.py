@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, false, func, literal, select, true, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from integrations.inbound import InboundEvent
@@ -20,57 +21,108 @@ from store.types import utcnow
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
 
 
-def record_delivery(session: Session, event: InboundEvent, request_id: str | None = None) -> tuple[int, bool]:
-    """Store an accepted delivery once; return (delivery id, whether it is new)."""
-    existing = _delivery_id_for(session, event.idempotency_key)
-    if existing is not None:
-        return existing, False
-    try:
-        with session.begin_nested():
-            ticket_id = _upsert_ticket(session, event)
-            delivery = Delivery(
-                idempotency_key=event.idempotency_key,
-                helpdesk=event.helpdesk,
-                event_type=event.event_type,
-                ticket_id=ticket_id,
-                needs_fetch=event.needs_fetch,
-                request_id=request_id,
-                state=RECEIVED,
-                next_attempt_at=utcnow(),
-            )
-            session.add(delivery)
-            session.flush()
-            return delivery.id, True
-    except IntegrityError:  # the same delivery arrived concurrently and won the race
-        existing = _delivery_id_for(session, event.idempotency_key)
+def record_delivery(db: Session | Connection, event: InboundEvent, request_id: str | None = None) -> tuple[int, bool]:
+    """Store an accepted delivery once; return (delivery id, whether it is new).
+
+    Round trips count here, since the webhook answers only after this (`webhooks.receivers`). On PostgreSQL
+    one statement stores the ticket and the delivery, so on a connection in autocommit (`Store.autocommit`)
+    it is a whole, durable transaction by itself; on SQLite (one writer at a time, under BEGIN IMMEDIATE)
+    two. A known key changes nothing, the ticket included, and answers the stored id; two deliveries with
+    one key at once store one row, and both answer its id (the later may also refresh the ticket's fields).
+    """
+    connection = _connection_of(db)
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_record_in_one_statement(event, request_id)).first()
+        found = tuple(row) if row is not None else None
+    else:
+        ticket_id = connection.execute(_upsert_ticket(sqlite_insert, event)).scalar()
+        found = None
+        if ticket_id is not None:  # None: the key is known (the guard kept the ticket as it is)
+            delivery_id = connection.execute(_delivery_insert(sqlite_insert, event, request_id, ticket_id)).scalar()
+            found = (delivery_id, True) if delivery_id is not None else None
+    if found is None:  # a known key, or the same delivery stored concurrently (the conflict did nothing)
+        key = event.idempotency_key
+        existing = connection.execute(select(_DELIVERIES.c.id).where(_DELIVERIES.c.idempotency_key == key)).scalar()
         if existing is None:
-            raise
+            raise RuntimeError(f"delivery {event.idempotency_key!r} was neither stored nor found")
         return existing, False
+    if isinstance(db, Session):  # a ticket this session holds is stale now: read it again when next used
+        _expire_ticket(db, event)
+    return int(found[0]), bool(found[1])
 
 
-def _delivery_id_for(session: Session, key: str) -> int | None:
-    return session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key))
+_TICKETS, _DELIVERIES = TicketRecord.__table__, Delivery.__table__
+# Ticket fields a later delivery of the same ticket overwrites only with a value (an empty one keeps the old).
+_MERGED_FIELDS = ("subject", "body", "requester", "organization", "tier", "channel", "language", "tags",
+                  "ticket_created_at")
 
 
-def _upsert_ticket(session: Session, event: InboundEvent) -> int:
+def _connection_of(db: Session | Connection) -> Connection:
+    if isinstance(db, Session):
+        db.flush()  # what the session still holds goes first, as with the ORM
+        return db.connection()
+    return db
+
+
+def _ticket_row(event: InboundEvent) -> dict:
     ticket = event.ticket
-    record = session.scalar(
-        select(TicketRecord).where(TicketRecord.helpdesk == event.helpdesk, TicketRecord.external_id == event.ticket_id)
-    )
-    if record is None:
-        record = TicketRecord(helpdesk=event.helpdesk, external_id=event.ticket_id)
-        session.add(record)
-    record.subject = ticket.subject or record.subject
-    record.body = ticket.body or record.body
-    record.requester = event.requester or record.requester
-    record.organization = ticket.organization or record.organization
-    record.tier = ticket.tier or record.tier
-    record.channel = ticket.channel or record.channel
-    record.language = ticket.language or record.language
-    record.tags = list(ticket.tags) or record.tags or []
-    record.ticket_created_at = ticket.created_at or record.ticket_created_at
-    session.flush()
-    return record.id
+    return {"helpdesk": event.helpdesk, "external_id": event.ticket_id, "subject": ticket.subject or None,
+            "body": ticket.body or None, "requester": event.requester or None,
+            "organization": ticket.organization or None, "tier": ticket.tier or None,
+            "channel": ticket.channel or None, "language": ticket.language or None, "tags": list(ticket.tags),
+            "ticket_created_at": ticket.created_at or None, "received_at": utcnow()}
+
+
+def _upsert_ticket(insert, event: InboundEvent):
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id of the delivery's ticket (`insert` is the dialect's).
+
+    Only fields this delivery carries are overwritten. The update is guarded: while the delivery's key is
+    stored, the ticket is left as it is and nothing is returned."""
+    row = _ticket_row(event)
+    statement = insert(_TICKETS).values(**row)
+    changes = {name: statement.excluded[name] for name in _MERGED_FIELDS if row[name]}
+    known_key = select(_DELIVERIES.c.id).where(_DELIVERIES.c.idempotency_key == event.idempotency_key).exists()
+    return statement.on_conflict_do_update(
+        index_elements=[_TICKETS.c.helpdesk, _TICKETS.c.external_id],
+        set_=changes or {"helpdesk": statement.excluded.helpdesk},  # nothing new: still return the id
+        where=~known_key,
+    ).returning(_TICKETS.c.id)
+
+
+def _delivery_row(event: InboundEvent, request_id: str | None) -> dict:
+    now = utcnow()
+    return {"idempotency_key": event.idempotency_key, "helpdesk": event.helpdesk, "event_type": event.event_type,
+            "needs_fetch": event.needs_fetch, "request_id": request_id, "state": RECEIVED, "attempts": 0,
+            "next_attempt_at": now, "received_at": now, "updated_at": now}
+
+
+def _delivery_insert(insert, event: InboundEvent, request_id: str | None, ticket_id):
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id; `ticket_id` an id, or the CTE of one."""
+    row = _delivery_row(event, request_id)
+    if isinstance(ticket_id, int):
+        statement = insert(_DELIVERIES).values(**row, ticket_id=ticket_id)
+    else:
+        columns = [_DELIVERIES.c[name] for name in row]
+        values = [literal(value, _DELIVERIES.c[name].type) for name, value in row.items()]
+        statement = insert(_DELIVERIES).from_select([*columns, _DELIVERIES.c.ticket_id],
+                                                    select(*values, ticket_id.c.id))
+    return statement.on_conflict_do_nothing(index_elements=[_DELIVERIES.c.idempotency_key]).returning(_DELIVERIES.c.id)
+
+
+def _record_in_one_statement(event: InboundEvent, request_id: str | None):
+    """PostgreSQL: the ticket upsert and the delivery insert as CTEs of one statement, which answers
+    (id, true) for a new delivery, (id, false) for a known key, and no row when a concurrent transaction
+    stored the key first (its row is not in this statement's snapshot)."""
+    ticket = _upsert_ticket(pg_insert, event).cte("ticket")
+    added = _delivery_insert(pg_insert, event, request_id, ticket).cte("added")
+    known = select(_DELIVERIES.c.id, false()).where(_DELIVERIES.c.idempotency_key == event.idempotency_key)
+    return union_all(select(added.c.id, true()), known)
+
+
+def _expire_ticket(session: Session, event: InboundEvent) -> None:
+    for held in list(session.identity_map.values()):
+        if isinstance(held, TicketRecord) and (held.helpdesk, held.external_id) == (event.helpdesk, event.ticket_id):
+            session.expire(held)
 
 
 def claim(session: Session, delivery_id: int, owner: str, lease_seconds: float) -> bool:
@@ -87,6 +139,61 @@ def claim(session: Session, delivery_id: int, owner: str, lease_seconds: float) 
         .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
     )
     return result.rowcount == 1
+
+
+def claim_many(session: Session, delivery_ids: list[int], owner: str, lease_seconds: float, more: int = 0) -> list:
+    """Take the lease on each of `delivery_ids` that is open, due and free (or ours), and on up to `more`
+    other due deliveries, oldest first, in one statement; returns the rows now held (id, state, request_id,
+    helpdesk, received_at, needs_fetch, ticket_id: what a worker reads next), by id. On PostgreSQL rows
+    another transaction is claiming are skipped, not waited for."""
+    now = utcnow()
+    claimable = (Delivery.state.in_(OPEN_STATES), Delivery.next_attempt_at <= now,
+                 (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now) | (Delivery.lease_owner == owner))
+    wanted = Delivery.id.in_([i for i in delivery_ids if 0 < i <= MAX_ID])
+    if more > 0:
+        others = (select(Delivery.id).where(*claimable, ~wanted).order_by(Delivery.next_attempt_at, Delivery.id)
+                  .limit(more).with_for_update(skip_locked=True))
+        wanted = wanted | Delivery.id.in_(others.scalar_subquery())
+    result = session.execute(
+        update(Delivery).where(wanted, *claimable)
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(Delivery.id, Delivery.state, Delivery.request_id, Delivery.helpdesk, Delivery.received_at,
+                   Delivery.needs_fetch, Delivery.ticket_id)
+    )
+    return sorted(result.all(), key=lambda row: row.id)
+
+
+def held_by(session: Session, owner: str) -> list[int]:
+    """Open deliveries whose lease `owner` holds (what a batch had claimed when it was stopped)."""
+    return list(session.scalars(select(Delivery.id).where(Delivery.lease_owner == owner,
+                                                          Delivery.state.in_(OPEN_STATES)).order_by(Delivery.id)))
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the next open delivery falls due: a retry's next attempt, or a held lease running out."""
+    open_ = Delivery.state.in_(OPEN_STATES)
+    lease_ends = session.scalar(select(func.min(Delivery.lease_until)).where(open_, Delivery.lease_until.is_not(None)))
+    retry_at = session.scalar(select(func.min(Delivery.next_attempt_at)).where(open_, Delivery.lease_until.is_(None)))
+    return min((t for t in (lease_ends, retry_at) if t is not None), default=None)
+
+
+def advance_many(session: Session, delivery_ids: list[int], owner: str, from_state: str, to_state: str,
+                 lease_seconds: float) -> list[int]:
+    """`advance` for several deliveries in one statement; returns those that moved (the others' state or
+    lease moved meanwhile: nothing may be written for them)."""
+    if not delivery_ids:
+        return []
+    now = utcnow()
+    values: dict = {"state": to_state, "lease_until": now + timedelta(seconds=lease_seconds), "updated_at": now}
+    if to_state == DONE:
+        values.update(finished_at=now, lease_owner=None, lease_until=None, last_error=None)
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.state == from_state, Delivery.lease_owner == owner)
+        .values(**values)
+        .returning(Delivery.id)
+    )
+    return sorted(result.scalars())
 
 
 def due_ids(session: Session, limit: int) -> list[int]:

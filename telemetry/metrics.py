@@ -45,6 +45,10 @@ WRITE_BACKS = Counter(
 SLACK_POSTS = Counter(
     "triage_review_posts", "Review postings by outcome: posted (Slack), found (an earlier post found again), "
     "queued (no Slack: the store's review queue), rate_limited, retry, failed", ["outcome"])
+PREDICT_REFUSED = Counter(
+    "triage_predict_refused", "Predict API calls answered without a prediction, by reason: busy (429, every "
+    "predict process and queue place taken), time_limit (503, stopped), process_died, model_unavailable",
+    ["reason"])
 
 
 def write_back_failure_outcome(exc: Exception) -> str:

@@ -99,7 +99,10 @@ def make_app(store, tmp_path):
         return built[-1]
 
     yield build
+    from api.predict_pool import stop_predict_pool
+
     for app in built:
+        stop_predict_pool(app)  # its predict processes, if a /predict call started them
         app.extensions["triage"].close()
 
 

@@ -3,6 +3,11 @@
 Each step does its outside work (fetch, predict, helpdesk or Slack call) with no transaction open, then
 records the outcome and moves the state in one transaction with compare-and-set on the lease. A crash
 anywhere resumes at the last recorded step; a worker that lost its lease writes nothing.
+
+`process_batch` takes several deliveries at once: one statement claims them and reads their state, the
+model predicts them in one call, and one transaction records prediction, decision and (when it needs no
+outside call: dry-run write-back, the store's review queue) the finished route, with compare-and-set per
+delivery. Whatever needs an outside call, or was not newly received, continues step by step.
 """
 from __future__ import annotations
 
@@ -12,13 +17,13 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from classifier.prediction import FieldPrediction, Prediction
 from classifier.selective import stored
 from classifier.ticket import Ticket
 from config.routing import RoutingConfig
-from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier
+from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier, StoreReviewQueue
 from integrations import outage
 from integrations.errors import HelpdeskError, RateLimited
 from integrations.route import Route, build_route
@@ -35,6 +40,7 @@ from webhooks.decision import AUTO, decide
 from webhooks.model_holder import ModelHolder
 
 log = logging.getLogger(__name__)
+PENDING = "pending"  # process_batch(outside_calls=False): claimed and held, the next step needs an outside call
 
 
 class LeaseLost(Exception):
@@ -63,16 +69,160 @@ class Pipeline:
 
     def process(self, delivery_id: int, owner: str) -> str:
         """Run a delivery to its end or to its next retry; returns the state it was left in."""
-        with self.store.session() as session:  # one round of claim and read: this runs for every ticket
-            if not inbox.claim(session, delivery_id, owner, self.settings.lease_seconds):
-                return "not_claimed"
-            state, request_id, helpdesk, received_at = session.execute(
-                select(Delivery.state, Delivery.request_id, Delivery.helpdesk, Delivery.received_at)
-                .where(Delivery.id == delivery_id)).one()
-        with request_id_bound(request_id):  # the webhook's request id on every line about this delivery
-            final = self._run(delivery_id, owner, state, helpdesk)
-        pipeline_metrics.record_processed(helpdesk, final, received_at)
-        return final
+        return self.process_batch([delivery_id], owner)[delivery_id]
+
+    def process_batch(self, delivery_ids: list[int], owner: str, more: int = 0,
+                      outside_calls: bool = True) -> dict[int, str]:
+        """Claim `delivery_ids` and up to `more` other due deliveries, and run each to its end or next retry;
+        returns the state each was left in ("not_claimed" for the ones someone else holds or that are not
+        due). With `outside_calls` False, a delivery whose next step calls out (fetch, helpdesk, Slack) is
+        left held, as PENDING, for the caller to run on its own (`process`) under its own time limit."""
+        with self.store.session() as session:  # one statement claims and reads: this runs for every batch
+            claimed = inbox.claim_many(session, delivery_ids, owner, self.settings.lease_seconds, more)
+            fresh = [row for row in claimed if row.state == RECEIVED and not row.needs_fetch]
+            records = {record.id: record for record in session.scalars(
+                select(TicketRecord).where(TicketRecord.id.in_({row.ticket_id for row in fresh})))} if fresh else {}
+        outcomes = {delivery_id: "not_claimed" for delivery_id in delivery_ids}
+        states = {row.id: row.state for row in claimed}
+        if fresh:
+            states.update(self._classify_batch(fresh, records, owner))
+        for row in claimed:
+            state = states[row.id]
+            if state in (DONE, "lease_lost"):  # finished by the batch (its metrics are recorded)
+                outcomes[row.id] = state
+            elif not outside_calls:
+                outcomes[row.id] = PENDING
+            else:
+                with request_id_bound(row.request_id):  # the webhook's request id on every line about it
+                    outcomes[row.id] = self._run(row.id, owner, state, row.helpdesk)
+                pipeline_metrics.record_processed(row.helpdesk, outcomes[row.id], row.received_at)
+        return outcomes
+
+    def _classify_batch(self, rows: list, records: dict, owner: str) -> dict[int, str]:
+        """Predict newly received deliveries in one model call and record each one's prediction and decision
+        (and the finished route, when that needs no outside call) in one transaction. Returns the state each
+        is in now; on any error they all stay received, to go step by step, so one bad ticket fails alone."""
+        try:
+            model = self.models.get()
+            tickets = [ticket_from_record(records[row.ticket_id]) for row in rows]
+            pairs = self._predict_many(model, tickets, [row.id for row in rows])
+            plans = [self._plan(model, row, records[row.ticket_id], *pair) for row, pair in zip(rows, pairs)]
+            with self.store.session() as session:
+                moved = self._record_plans(session, plans, owner)
+        except Exception as exc:
+            log.warning("batch classification failed; one by one", extra={
+                "deliveries": len(rows), "error": f"{type(exc).__name__}: {exc}"})
+            log.debug("batch classification traceback: %s", traceback.format_exc())
+            return {row.id: RECEIVED for row in rows}
+        states = {}
+        for plan in plans:
+            row = plan["row"]
+            if row.id not in moved:
+                log.warning("lease lost", extra={"delivery_id": row.id})
+                states[row.id] = "lease_lost"
+                pipeline_metrics.record_processed(row.helpdesk, "lease_lost", row.received_at)
+                continue
+            states[row.id] = plan["state"]
+            self._report_batch_step(plan)
+        return states
+
+    def _predict_many(self, model, tickets: list[Ticket], delivery_ids: list[int]) -> list[tuple]:
+        """(acting prediction, latency ms, shadow or None) per ticket; one model call unless a challenger
+        runs beside the champion (then each ticket as `predict_pair` does it)."""
+        other = self.challenger.get() if self.challenger is not None else None
+        if other is not None and other.version != getattr(model, "version", None):
+            return [predict_pair(model, self.challenger, t, i) for t, i in zip(tickets, delivery_ids)]
+        started = time.perf_counter()
+        predictions = model.predict_batch(tickets)
+        per_ticket_ms = (time.perf_counter() - started) * 1000 / max(1, len(tickets))
+        return [(prediction, per_ticket_ms, None) for prediction in predictions]
+
+    def _plan(self, model, row, record, prediction: Prediction, latency_ms: float, shadow) -> dict:
+        """What to record for one delivery, worked out with no transaction open."""
+        decision = decide(prediction, self.routing, self.settings.default_threshold, self._selective(model, prediction))
+        plan = {"row": row, "external_id": record.external_id, "prediction": prediction, "decision": decision,
+                "latency_ms": latency_ms, "language": None if record.language else prediction.derived.get("language"),
+                "shadow": None, "route": None, "result": None, "dry_run": False}
+        if shadow is not None:
+            plan["shadow"] = (shadow, decide(shadow, self.routing, self.settings.default_threshold,
+                                             self._selective(model, shadow)))
+        if decision.action == AUTO:
+            route = build_route(prediction.category, row.helpdesk, self.routing, prediction.confidence,
+                                prediction.model_version)
+            adapter = self.helpdesks[row.helpdesk]
+            plan["route"], plan["dry_run"] = route, adapter.dry_run
+            if adapter.dry_run:  # writes nothing, calls nobody: recorded with the decision
+                started = time.perf_counter()
+                plan["result"] = adapter.apply(record.external_id, route)
+                plan["write_seconds"] = time.perf_counter() - started
+                plan["state"] = DONE
+            else:
+                plan["state"] = ROUTED
+        else:
+            plan["state"] = DONE if isinstance(self.notifier, StoreReviewQueue) else REVIEW
+        return plan
+
+    def _record_plans(self, session, plans: list[dict], owner: str) -> set[int]:
+        """Compare-and-set first, then write only for the deliveries that moved: a delivery whose lease
+        moved meanwhile gets nothing written. Returns the ids that moved."""
+        moved: set[int] = set()
+        for target in (DONE, ROUTED, REVIEW):
+            ids = [plan["row"].id for plan in plans if plan["state"] == target]
+            moved.update(inbox.advance_many(session, ids, owner, RECEIVED, target, self.settings.lease_seconds))
+        mine = [plan for plan in plans if plan["row"].id in moved]
+        if not mine:
+            return moved
+        now = utcnow()
+        predictions, write_backs, reviews, languages = [], [], [], []
+        for plan in mine:
+            row = plan["row"]
+            predictions.append(_prediction_values(row.id, row.ticket_id, plan["prediction"], plan["decision"],
+                                                  plan["latency_ms"]))
+            if plan["shadow"] is not None:
+                predictions.append(_prediction_values(row.id, row.ticket_id, *plan["shadow"], None, role="shadow"))
+            if plan["route"] is not None:
+                done = plan["result"] is not None
+                write_backs.append({"delivery_id": row.id, "ticket_id": row.ticket_id, "helpdesk": row.helpdesk,
+                                    "kind": "route", "route": plan["route"].to_dict(),
+                                    "state": "done" if done else "pending", "result": plan["result"],
+                                    "dry_run": plan["dry_run"], "attempts": 1 if done else 0,
+                                    "done_at": now if done else None})
+            else:
+                reviews.append({"ticket_id": row.ticket_id, "delivery_id": row.id})
+            if plan["language"]:
+                languages.append({"ticket": row.ticket_id, "language": plan["language"]})
+        session.execute(insert(PredictionRecord), predictions)
+        if write_backs:
+            session.execute(insert(WriteBack), write_backs)
+        if reviews:
+            session.execute(insert(ReviewMessage), reviews)
+        if languages:  # the detected language, unless the helpdesk sent one
+            table = TicketRecord.__table__
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("ticket"), table.c.language.is_(None))
+                .values(language=bindparam("language")), languages)
+        return moved
+
+    def _report_batch_step(self, plan: dict) -> None:
+        row, prediction, decision = plan["row"], plan["prediction"], plan["decision"]
+        with request_id_bound(row.request_id):
+            log.info("classified", extra={"delivery_id": row.id, "category": prediction.category,
+                                          "confidence": round(prediction.confidence, 4), "decision": decision.action,
+                                          "model_version": prediction.model_version,
+                                          "latency_ms": round(plan["latency_ms"], 1)})
+            pipeline_metrics.record_prediction(prediction.category, decision.action, prediction.confidence,
+                                               plan["latency_ms"])
+            if plan["state"] != DONE:
+                return
+            if plan["route"] is not None:
+                log.info("written back", extra={"delivery_id": row.id, "helpdesk": row.helpdesk,
+                                                "category": plan["route"].category, "dry_run": True})
+                pipeline_metrics.record_write_back(row.helpdesk, "route", True, plan["write_seconds"])
+            else:
+                log.info("sent to review", extra={"delivery_id": row.id, "helpdesk": row.helpdesk,
+                                                  "outcome": "queued"})
+                pipeline_metrics.record_review_post("queued", 0.0)
+        pipeline_metrics.record_processed(row.helpdesk, DONE, row.received_at)
 
     def _run(self, delivery_id: int, owner: str, state: str, helpdesk: str) -> str:
         try:
@@ -219,7 +369,12 @@ class Pipeline:
 
 def _prediction_record(delivery_id: int, ticket_id: int, prediction: Prediction, decision, latency_ms,
                        role: str = "champion") -> PredictionRecord:
-    return PredictionRecord(
+    return PredictionRecord(**_prediction_values(delivery_id, ticket_id, prediction, decision, latency_ms, role))
+
+
+def _prediction_values(delivery_id: int, ticket_id: int, prediction: Prediction, decision, latency_ms,
+                       role: str = "champion") -> dict:
+    return dict(
         delivery_id=delivery_id, ticket_id=ticket_id, role=role, model_version=prediction.model_version,
         category=prediction.category, confidence=prediction.confidence,
         probabilities=prediction.probabilities, explanation=list(prediction.explanation),

@@ -22,12 +22,28 @@ import uuid
 
 from store import heartbeats, inbox
 from store.database import Store
+from store.types import utcnow
 
 log = logging.getLogger(__name__)
 RQ_QUEUE_NAME = "triage"
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_STALE_SECONDS = 30.0  # no heartbeat for this long: no worker drains the inbox
 QUEUED_MARK_SECONDS = 600  # a mark older than this is checked against RQ before the job is queued again
+MARK_GRACE_SECONDS = 30  # a mark this young may be one whose job is being queued right now
+# KEYS: the queue's list, then each job's hash, then each delivery's mark; ARGV: the job ids. A job still in
+# the list is removed with its hash (LREM is atomic: a worker that popped it first keeps it).
+FORGET_SCRIPT = """
+local n = #ARGV
+local removed = 0
+for i = 1, n do
+  if redis.call('LREM', KEYS[1], 0, ARGV[i]) > 0 then
+    redis.call('DEL', KEYS[1 + i])
+    removed = removed + 1
+  end
+  redis.call('DEL', KEYS[1 + n + i])
+end
+return removed
+"""
 
 
 def worker_identity(kind: str) -> str:
@@ -35,13 +51,18 @@ def worker_identity(kind: str) -> str:
 
 
 class InboxWorkers:
-    """A dispatcher thread reads due ids from the inbox and hands them to `threads` worker threads."""
+    """A dispatcher thread reads due ids from the inbox and hands them, in batches, to `threads` worker threads."""
 
-    def __init__(self, store: Store, process, threads: int, poll_seconds: float = 1.0):
-        self.store, self._process, self.threads, self.poll_seconds = store, process, threads, poll_seconds
+    def __init__(self, store: Store, process, threads: int, poll_seconds: float = 1.0, process_batch=None,
+                 batch_size: int = 16):
+        """`process(id, owner)`; with `process_batch(ids, owner)` (a runner's or the pipeline's) each thread
+        takes up to `batch_size` deliveries at once."""
+        self.store, self.threads, self.poll_seconds = store, threads, poll_seconds
+        self._process = process_batch or (lambda ids, owner: [process(i, owner) for i in ids])
+        self.batch_size = batch_size if process_batch is not None else 1
         self._next_beat = 0.0
         self._wake, self._stop = threading.Event(), threading.Event()
-        self._work: stdqueue.Queue[int] = stdqueue.Queue(maxsize=threads * 2)
+        self._work: stdqueue.Queue[list[int]] = stdqueue.Queue(maxsize=threads * 2)
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -80,15 +101,17 @@ class InboxWorkers:
             try:
                 with self.store.session() as session:
                     self._beat(session)
-                    due = inbox.due_ids(session, limit=self.threads * 4)
+                    due = inbox.due_ids(session, limit=self.threads * max(4, self.batch_size))
             except Exception:  # store briefly unreachable: try again on the next tick
                 log.exception("inbox poll failed")
                 due = []
             fresh = [i for i in due if i not in self._in_flight]
-            for delivery_id in fresh:
+            size = max(1, min(self.batch_size, -(-len(fresh) // self.threads)))  # spread over the threads
+            for start in range(0, len(fresh), size):
+                batch = fresh[start:start + size]
                 with self._lock:
-                    self._in_flight.add(delivery_id)
-                self._work.put(delivery_id)
+                    self._in_flight.update(batch)
+                self._work.put(batch)
             if not fresh:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
@@ -103,16 +126,16 @@ class InboxWorkers:
         owner = f"{self.identity}:{index}"
         while not self._stop.is_set():
             try:
-                delivery_id = self._work.get(timeout=0.5)
+                batch = self._work.get(timeout=0.5)
             except stdqueue.Empty:
                 continue
             try:
-                self._process(delivery_id, owner)
+                self._process(batch, owner)
             except Exception:
-                log.exception("worker loop error", extra={"delivery_id": delivery_id})
+                log.exception("worker loop error", extra={"delivery_ids": batch})
             finally:
                 with self._lock:
-                    self._in_flight.discard(delivery_id)
+                    self._in_flight.difference_update(batch)
                 self._wake.set()
 
 
@@ -146,11 +169,12 @@ class RedisQueue:
 
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(RQ_QUEUE_NAME, connection=self.connection)
+        self._forget = None
 
     def enqueue(self, delivery_id: int) -> bool:
         """Queue the delivery's job unless it is already waiting; True if this call queued it."""
         mark = queued_mark(delivery_id)
-        if not self.connection.set(mark, 1, nx=True, ex=QUEUED_MARK_SECONDS):
+        if not self.connection.set(mark, 1, nx=True, ex=QUEUED_MARK_SECONDS) and self._job_kept(delivery_id):
             return False  # another sweeper or the webhook queued it, and no worker has started it yet
         try:
             if self._waiting(job_id(delivery_id)):  # an old mark expired while the job still waits
@@ -162,17 +186,43 @@ class RedisQueue:
             raise
         return True
 
+    def _job_kept(self, delivery_id: int) -> bool:
+        """Whether the job behind an existing mark is there, or may still be on its way (the mark is younger
+        than `MARK_GRACE_SECONDS`). A mark whose job is gone (Redis restarted without persistence, a flushed
+        database) would otherwise hold the delivery back until it expires: the job is queued again."""
+        from rq.job import Job
+
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.exists(Job.key_for(job_id(delivery_id)))
+            pipe.ttl(queued_mark(delivery_id))
+            exists, ttl = pipe.execute()
+        return bool(exists) or ttl > QUEUED_MARK_SECONDS - MARK_GRACE_SECONDS
+
     def started(self, delivery_id: int) -> None:
         """A worker took the job: a later retry of this delivery may be queued again."""
         self.connection.delete(queued_mark(delivery_id))
 
+    def forget(self, delivery_ids: list[int]) -> int:
+        """A worker ran these deliveries in a batch with another one's job: their jobs, if still waiting, are
+        taken off the queue (one round trip), and their marks cleared so a later retry may be queued.
+        A job another worker already took is left alone: it finds nothing to claim. Returns jobs removed."""
+        if not delivery_ids:
+            return 0
+        from rq.job import Job
+
+        if self._forget is None:
+            self._forget = self.connection.register_script(FORGET_SCRIPT)
+        jobs = [job_id(i) for i in delivery_ids]
+        keys = [self.queue.key] + [Job.key_for(job) for job in jobs] + [queued_mark(i) for i in delivery_ids]
+        return int(self._forget(keys=keys, args=jobs))
+
     def _waiting(self, job: str) -> bool:
-        from rq.exceptions import NoSuchJobError
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job, JobStatus
 
         try:
             status = Job.fetch(job, connection=self.connection).get_status()
-        except NoSuchJobError:
+        except (NoSuchJobError, InvalidJobOperation):  # gone, or removed (`forget`) between the two reads
             return False
         return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
@@ -192,6 +242,15 @@ def job_id(delivery_id: int) -> str:
 
 def queued_mark(delivery_id: int) -> str:
     return f"triage:queued:{delivery_id}"
+
+
+def next_due_in(store: Store, longest: float, shortest: float = 0.5) -> float:
+    """Seconds until the next sweep is worth running: when a retry or a dead worker's lease falls due."""
+    with store.session() as session:
+        due_at = inbox.next_due_at(session)
+    if due_at is None:
+        return longest
+    return min(longest, max(shortest, (due_at - utcnow()).total_seconds() + 0.05))
 
 
 def sweep(store: Store, queue, limit: int = 500) -> int:

@@ -56,8 +56,8 @@ def receive(helpdesk: str):
         recorded = record_update(runtime.store, runtime.routing, event)
         WEBHOOK_DELIVERIES.labels(helpdesk, "correction" if recorded else "ignored").inc()
         return jsonify(correction=recorded), 200
-    with runtime.store.session() as session:
-        delivery_id, new = inbox.record_delivery(session, event, request_id=g.get("request_id"))
+    with runtime.store.autocommit() as connection:  # one statement on PostgreSQL, committed when it returns
+        delivery_id, new = inbox.record_delivery(connection, event, request_id=g.get("request_id"))
     if new:
         _enqueue(runtime.queue, delivery_id)
     log.info("delivery accepted", extra={"helpdesk": helpdesk, "delivery_id": delivery_id, "duplicate": not new,

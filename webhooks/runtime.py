@@ -71,6 +71,7 @@ def build_runtime(settings: Settings, workers: str = "here") -> Runtime:
     elif workers == "elsewhere":
         queue = InboxDoorbell(store)
     else:
-        process = runner.process if runner is not None else pipeline.process
-        queue = InboxWorkers(store, process, threads=settings.triage_workers, poll_seconds=INBOX_POLL_SECONDS)
+        does = runner if runner is not None else pipeline
+        queue = InboxWorkers(store, does.process, threads=settings.triage_workers, poll_seconds=INBOX_POLL_SECONDS,
+                             process_batch=does.process_batch)
     return Runtime(settings, store, models, routing, pipeline, queue, runner)

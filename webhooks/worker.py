@@ -7,17 +7,33 @@ runtime was built with workers="isolated"; with `with_clock` this process also r
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
 from webhooks import jobs
-from webhooks.queue import RQ_QUEUE_NAME, InboxWorkers, RedisQueue, sweep, worker_identity
+from webhooks.queue import RQ_QUEUE_NAME, InboxWorkers, RedisQueue, next_due_in, sweep, worker_identity
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 15
+SWEEP_SECONDS = 15  # at most; sooner when a lease or a retry falls due before that
+WORKER_NICENESS = 10  # above the web's 0: on shared cores the scheduler gives the web most of the CPU
+
+
+def lower_priority(niceness: int = WORKER_NICENESS) -> int:
+    """Intake before processing: raise this process's niceness to at least `niceness` (its children
+    inherit it). `triage worker`, its ticket processes and `triage serve`'s worker process call it.
+    Returns the niceness now; never raises (a platform without priorities runs the worker as it is)."""
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < niceness:
+            os.setpriority(os.PRIO_PROCESS, 0, niceness)
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError) as exc:
+        log.warning("could not lower the worker's CPU priority", extra={"error": str(exc)})
+        return 0
 
 
 def run_worker(runtime, with_clock: bool = False) -> int:
+    lower_priority()
     if isinstance(runtime.queue, RedisQueue):
         return _run_rq(runtime)
     return _run_inbox(runtime, with_clock)
@@ -69,8 +85,10 @@ def _sweep_forever(runtime, stop: threading.Event) -> None:
     """Resend what crashed workers left behind and retries that fell due (cheap; every worker may run it;
     the queue's mark keeps a delivery from being queued twice)."""
     while not stop.is_set():
+        pause = SWEEP_SECONDS
         try:
             sweep(runtime.store, runtime.queue)
+            pause = next_due_in(runtime.store, SWEEP_SECONDS)
         except Exception:
             log.exception("sweep failed")
-        stop.wait(SWEEP_SECONDS)
+        stop.wait(pause)

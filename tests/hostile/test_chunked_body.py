@@ -1,35 +1,32 @@
-"""A chunked body (Transfer-Encoding: chunked, no Content-Length) over the size limit gets 413 under the real
-server (issue 12). gunicorn de-chunks the body and sets `wsgi.input_terminated`; werkzeug then stopped
-reading at the limit without a word, so the endpoint saw a cut body (401 or 400) instead of a 413.
+"""Chunked bodies and broken framing under the real server, started as the Procfile's `web` line runs it
+(`triage web`), on a free port and SQLite.
 
-The server is gunicorn serving `app:app`, as the Procfile's `web` runs it, on a free port and SQLite.
+A chunked body over the size limit gets 413 (issue 12: werkzeug used to stop reading at the limit without a
+word, so the endpoint saw a cut body). Broken framing (a bad chunk size, a chunk shorter or longer than
+declared, no terminating chunk, a bad extension, Content-Length and chunked both, a body longer or shorter than
+its Content-Length) gets a 4xx with the JSON error body, or a closed connection, on every route; never a 5xx
+(issue 18: gunicorn's InvalidChunkSize escaped the body read as a 500).
 """
 from __future__ import annotations
 
 import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from helpdesk_signing import freshdesk_headers, zendesk_signed_headers
+from procfile_web import free_port, raw_exchange, request_head, start_web, stop_web
 from slack_interactions import SIGNING_SECRET, signed_headers
 from webhook_app import FRESHDESK_SECRET, REPO, ZENDESK_SECRET
 
 LIMIT = 16 * 1024
 API_KEY = "hostile-chunked-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+READ_SECONDS = 2  # the server's TRIAGE_REQUEST_READ_SECONDS: a stalled request is cut after this
+ROUTES = ["/webhooks/zendesk", "/webhooks/freshdesk", "/predict", "/predict/batch", "/slack/events",
+          "/admin/login", "/healthz"]
 
 
 @pytest.fixture(scope="module")
@@ -47,31 +44,14 @@ def server(tmp_path_factory):
                TRIAGE_API_KEYS=API_KEY, TRIAGE_MAX_BODY_BYTES=str(LIMIT), TRIAGE_ADMIN_TOKEN="chunked-admin",
                SLACK_BOT_TOKEN="xoxb-chunked", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_REVIEW_CHANNEL="C0REVIEW",
                SLACK_API_URL="http://127.0.0.1:9/api/", TRIAGE_MODEL_DIR=str(folder / "models"),
-               TRIAGE_ROUTING_FILE=str(REPO / "config" / "routing.toml"), HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
+               TRIAGE_ROUTING_FILE=str(REPO / "config" / "routing.toml"), HF_HUB_OFFLINE="1",
+               TRIAGE_REQUEST_READ_SECONDS=str(READ_SECONDS), PYTHONPATH=str(REPO))
     port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "app:app", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "1", "--threads", "4"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = start_web(env, folder, port)
     try:
-        deadline = time.monotonic() + 120
-        while not _answers(port):
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
         yield port
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _answers(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
+        assert stop_web(process) == 0
 
 
 def post_chunked(port: int, path: str, body: bytes, headers: dict) -> tuple[int, dict]:
@@ -152,3 +132,70 @@ def test_a_body_far_over_the_limit_still_gets_its_413_not_a_reset(server, path, 
         status, answer = response.status, json.loads(response.read())
         connection.close()
     assert status == 413 and answer["error"] == "payload_too_large"
+
+
+def framing_head(path: str, **headers: str) -> bytes:
+    content_type = "application/x-www-form-urlencoded" if path in ("/slack/events", "/admin/login") \
+        else "application/json"
+    return request_head(path, {"Content-Type": content_type, "Authorization": f"Bearer {API_KEY}", **headers})
+
+
+CHUNKED = {"Transfer-Encoding": "chunked"}
+# (headers, what follows them, the statuses the last answer may have): each is answered at once
+REFUSED_AT_ONCE = {
+    "chunk size not hex": (CHUNKED, b"zz\r\nabc\r\n0\r\n\r\n", {400}),
+    "chunk size huge": (CHUNKED, b"ffffffffffffffffffffffff\r\nabc", {400, 413}),
+    "chunk shorter than declared": (CHUNKED, b"3\r\nab\r\n0\r\n\r\n", {400}),
+    "chunk longer than declared": (CHUNKED, b"2\r\nabcd\r\n0\r\n\r\n", {400}),
+    "bad chunk extension": (CHUNKED, b"3;\x01=\x02\r\nabc\r\n0\r\n\r\n", {400}),
+    "content-length and chunked": ({**CHUNKED, "Content-Length": "3"}, b"3\r\nabc\r\n0\r\n\r\n", {400}),
+    "unknown transfer coding": ({"Transfer-Encoding": "gzip, chunked"}, b"3\r\nabc\r\n0\r\n\r\n", {400}),
+    "content-length not a number": ({"Content-Length": "3x"}, b"abc", {400}),
+    # the extra bytes are read as the next request, which is no request at all
+    "body longer than content-length": ({"Content-Length": "2"}, b"{}garbage\r\n\r\n", {400}),
+}
+# cut off after the read deadline: 408, or the connection closed
+STALLED = {
+    "chunk shorter than declared, then nothing": (CHUNKED, b"10\r\nabc"),
+    "no terminating chunk": (CHUNKED, b"3\r\nabc\r\n"),
+    "body shorter than content-length": ({"Content-Length": "100"}, b'{"ticket_id": "1"'),
+}
+
+
+def assert_json_4xx(answers: list) -> None:
+    for status, answer in answers:
+        assert 400 <= status < 500, (status, answer)
+        assert isinstance(answer, dict) and set(answer) == {"error", "detail"}, answer
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize("case", list(REFUSED_AT_ONCE))
+def test_broken_framing_is_a_json_4xx_on_every_route(server, path, case):
+    headers, rest, statuses = REFUSED_AT_ONCE[case]
+    answers, closed = raw_exchange(server, framing_head(path, **headers), rest)
+    assert answers, "no answer"
+    assert all(status < 500 for status, _ in answers), answers  # the app may answer what came before
+    assert_json_4xx(answers[-1:])
+    assert answers[-1][0] in statuses, answers
+    assert closed  # a framing error ends the connection: what follows cannot be trusted
+
+
+@pytest.mark.parametrize("case", list(STALLED))
+def test_a_request_that_stops_arriving_is_cut_off_on_every_route(server, case):
+    headers, rest = STALLED[case]
+    began = time.monotonic()
+    with ThreadPoolExecutor(len(ROUTES)) as pool:
+        results = list(pool.map(lambda path: raw_exchange(server, framing_head(path, **headers), rest, timeout=15),
+                                ROUTES))
+    for answers, closed in results:
+        assert closed, "the connection was left open"
+        assert_json_4xx(answers)
+        assert [status for status, _ in answers] in ([], [408]), answers
+    assert time.monotonic() - began < READ_SECONDS + 5
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_a_short_chunk_then_the_end_of_the_stream_is_no_5xx(server, path):
+    answers, closed = raw_exchange(server, framing_head(path, **CHUNKED), b"10\r\nabc", then="eof")
+    assert closed
+    assert_json_4xx(answers)

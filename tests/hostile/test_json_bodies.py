@@ -96,14 +96,13 @@ def test_predict_accepts_the_edges_of_the_range(app, created_at):
     assert response.status_code == 200, response.get_data()
 
 
-def test_a_model_that_fails_on_an_input_is_a_400_not_a_500(app, monkeypatch):
-    model = app.extensions["triage"].models.get()
+def test_a_model_that_fails_on_an_input_is_a_400_not_a_500(app):
+    """The model runs in the predict pool's child (api.predict_pool): there, it raises on every input."""
+    from api.predict_pool import EXTENSION, PredictPool
+    from predict_children import start_child_with_a_failing_model
 
-    def overflow(*args, **kwargs):
-        raise OverflowError("date value out of range")
-
-    monkeypatch.setattr(model, "predict", overflow)
-    monkeypatch.setattr(model, "predict_batch", overflow)
+    app.extensions[EXTENSION] = PredictPool(app.extensions["triage"].settings,
+                                            initializer=start_child_with_a_failing_model)
     client = app.test_client()
     refused(client.post("/predict", json={"subject": "x"}, headers=AUTH), 400, "unclassifiable")
     refused(client.post("/predict/batch", json={"tickets": [{"subject": "x"}]}, headers=AUTH), 400, "unclassifiable")

@@ -29,3 +29,36 @@ def test_what_is_not_json_or_too_deep_is_a_400(raw):
     with pytest.raises(BodyRefused) as refused:
         parse_json(raw)
     assert (refused.value.status, refused.value.code) == (400, "invalid_json") and len(refused.value.detail) < 300
+
+
+class _BrokenChunking(OSError):
+    """What a server raises from `wsgi.input` when the chunked framing is broken (gunicorn: InvalidChunkSize)."""
+
+
+class _BrokenStream:
+    def __init__(self):
+        self.reads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        if self.reads > 1:
+            raise _BrokenChunking("Invalid chunk size: 'zz'")
+        return b'{"ticket_id": '
+
+
+@pytest.mark.parametrize("error", [_BrokenChunking, ValueError])
+def test_a_body_the_server_cannot_read_is_a_400_whatever_the_server(error):
+    """Whatever server runs the app, its framing error while the body is read is a 400, not a 500."""
+    from flask import Flask
+
+    from api.request_body import read_body
+
+    stream = _BrokenStream()
+    if error is ValueError:
+        stream.read = lambda size=-1: (_ for _ in ()).throw(ValueError("I/O operation on closed file"))
+    app = Flask(__name__)
+    with app.test_request_context("/webhooks/zendesk", method="POST", environ_overrides={
+            "wsgi.input": stream, "wsgi.input_terminated": True, "CONTENT_TYPE": "application/json"}):
+        with pytest.raises(BodyRefused) as refused:
+            read_body(1024)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_body")

@@ -1,5 +1,6 @@
-"""`GET /metrics` under gunicorn with two worker processes and a `triage worker` beside them, all sharing
-`PROMETHEUS_MULTIPROC_DIR`: every scrape, whichever gunicorn worker answers it, shows the same totals."""
+"""`GET /metrics` under the Procfile's `web` (`triage web`, two server processes sharing the port) and a
+`triage worker` beside them, all sharing `PROMETHEUS_MULTIPROC_DIR`: every scrape, whichever web process
+answers it, shows the same totals."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ import requests
 
 from helpdesk_signing import zendesk_signed_headers
 from metrics_text import samples, value
+from procfile_web import start_web, stop_web
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SECRET = "multiprocess-test-secret"
@@ -51,8 +53,8 @@ def _predictions(scraped: dict) -> float:
     return sum(v for (name, _), v in scraped.items() if name == "triage_predictions_total")
 
 
-def test_totals_add_up_across_gunicorn_workers_and_the_worker_process(tmp_path, starter_model_path):
-    metrics_dir = tmp_path / "metrics"  # not created: gunicorn.conf.py and telemetry.metrics make it
+def test_totals_add_up_across_web_processes_and_the_worker_process(tmp_path, starter_model_path):
+    metrics_dir = tmp_path / "metrics"  # not created: `triage web` and telemetry.metrics make it
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_"))}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'triage.db'}", ZENDESK_WEBHOOK_SECRET=SECRET, HF_HUB_OFFLINE="1",
                TRIAGE_MODEL_DIR=str(tmp_path / "models"), TRIAGE_STARTER_MODEL=str(starter_model_path),
@@ -62,20 +64,10 @@ def test_totals_add_up_across_gunicorn_workers_and_the_worker_process(tmp_path, 
                    capture_output=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    web = _start([sys.executable, "-m", "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                  "--worker-class", "gthread", "--threads", "4"], env, tmp_path / "web.log")
+    web = start_web({**env, "WEB_CONCURRENCY": "2", "PYTHONPATH": str(REPO)}, tmp_path, port)
     worker = _start([sys.executable, "-m", "cli.main", "worker"], env, tmp_path / "worker.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()[-3000:]
-            time.sleep(0.2)
-        for n in range(DELIVERIES):  # a new connection each: the two gunicorn workers share the load
+        for n in range(DELIVERIES):  # a new connection each: the two web processes share the load
             body = json.dumps({"ticket_id": str(n + 1), "subject": f"I want a refund for order {n}",
                                "description": "please give me my money back"}).encode()
             response = requests.post(f"{base}/webhooks/zendesk", data=body, timeout=10, headers={
@@ -83,12 +75,12 @@ def test_totals_add_up_across_gunicorn_workers_and_the_worker_process(tmp_path, 
             assert response.status_code == 202
 
         deadline = time.monotonic() + 180
-        while _predictions(_scrape(base)) < DELIVERIES:  # counted in the worker process, served by gunicorn's
+        while _predictions(_scrape(base)) < DELIVERIES:  # counted in the worker process, served by a web process
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the worker did not classify every delivery in time"
             time.sleep(0.5)
 
-        for _ in range(8):  # whichever gunicorn worker answers, the totals are the same
+        for _ in range(8):  # whichever web process answers, the totals are the same
             scraped = _scrape(base)
             assert value(scraped, "triage_webhook_deliveries_total", helpdesk="zendesk", outcome="accepted") \
                 == DELIVERIES
@@ -104,5 +96,5 @@ def test_totals_add_up_across_gunicorn_workers_and_the_worker_process(tmp_path, 
         worker_pids = {worker.pid} | {child.pid for child in psutil.Process(worker.pid).children(recursive=True)}
         assert pids & worker_pids and pids - worker_pids, f"the worker's and a web worker's files, got pids {pids}"
     finally:
-        _stop(web)
+        stop_web(web)
         _stop(worker)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue, SimpleWorker
+from sqlalchemy import select
 
 from helpdesk_signing import zendesk_signed_headers
 from store.models import DONE, Delivery
@@ -112,4 +113,41 @@ def test_a_job_is_queued_again_once_its_mark_expired_only_if_rq_lost_it(store, r
     queue.connection.delete("triage:queued:7")
     queue.queue.empty()  # Redis lost the job (flushed), the mark has expired: queue it again
     assert queue.enqueue(7) is True and queue.queue.count == 1
+    queue.stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_one_job_takes_other_due_deliveries_and_their_jobs_leave_the_queue(store, tmp_path, redis_url):
+    from classifier.ticket import Ticket
+    from integrations.inbound import InboundEvent
+    from store import inbox
+
+    app = make_app(store, tmp_path, redis_url)
+    runtime = app.extensions["triage"]
+    with store.session() as session:
+        ids = [inbox.record_delivery(session, InboundEvent.ticket_created(
+            "zendesk", str(300 + n), Ticket(subject="I need a refund", body=f"order {n}"), None))[0] for n in range(6)]
+    for delivery_id in ids:
+        assert runtime.queue.enqueue(delivery_id)
+    jobs.bind(runtime.pipeline, "rq-test", runtime.queue)
+    SimpleWorker([runtime.queue.queue], connection=runtime.queue.connection).work(burst=True, max_jobs=1)
+    with store.session() as session:
+        assert session.scalars(select(Delivery.state).where(Delivery.id.in_(ids))).all() == [DONE] * 6
+    assert runtime.queue.queue.count == 0  # one job ran all six: the other five jobs are gone
+    assert not any(runtime.queue.connection.exists(f"triage:queued:{i}") for i in ids)
+    assert all(runtime.queue.enqueue(i) for i in ids)  # a later retry could be queued again
+    runtime.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_mark_whose_job_was_lost_does_not_hold_the_delivery_back(store, redis_url):
+    """The mark lives 10 minutes; a job lost meanwhile (Redis restarted without persistence, a flushed
+    database) is queued again by the next sweep, not 10 minutes later."""
+    queue = RedisQueue(redis_url)
+    assert queue.enqueue(8) is True
+    assert queue.enqueue(8) is False and queue.queue.count == 1  # its job waits: nothing more is queued
+    queue.queue.empty()  # the job is gone, the mark is still there
+    assert queue.enqueue(8) is False  # a young mark: its job may be on its way (another sweeper's)
+    queue.connection.expire("triage:queued:8", 500)  # the mark is older than the grace
+    assert queue.enqueue(8) is True and queue.queue.count == 1
     queue.stop()

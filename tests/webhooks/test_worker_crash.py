@@ -80,6 +80,7 @@ def test_a_worker_killed_mid_ticket_loses_nothing_and_repeats_nothing(store, red
         worker = start_worker(env, tmp_path / "worker.log")
         before = counts(store)[0]
         wait_for(lambda: counts(store)[0] >= before + 5 and counts(store)[1] > 0, 180, "the worker to be mid-ticket")
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) >= 10  # intake first: the worker yields the CPU
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
         if counts(store)[1] > 0:
