@@ -12,13 +12,17 @@ from classifier.ticket import Ticket
 MAX_BATCH = 1000
 # A ticket's creation time outside these years is a typo or an attack; the time features would overflow.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
-# RFC 3339 `date-time` (an offset is required) in the years 1970 to 2200. The document states this pattern
-# and the API applies it to the text as sent, so both refuse the same values: JSON Schema cannot bound a
-# date-time's year otherwise, and pydantic alone would also take numbers and times without an offset.
-CREATED_AT_PATTERN = (r"^(19[7-9][0-9]|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-                      r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
-_CREATED_AT = re.compile(CREATED_AT_PATTERN)
-CreatedAt = Annotated[datetime, WithJsonSchema({"type": "string", "format": "date-time", "pattern": CREATED_AT_PATTERN})]
+# RFC 3339 `date-time` (an offset is required) or `full-date` (midnight UTC), in the years 1970 to 2200. The
+# document states these patterns and the API applies them to the text as sent, so both refuse the same values:
+# JSON Schema cannot bound a year otherwise, and pydantic alone would also take numbers and local times.
+_YEAR_MONTH_DAY = r"(19[7-9][0-9]|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+CREATED_AT_PATTERN = (rf"^{_YEAR_MONTH_DAY}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{{1,9}})?"
+                      r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+CREATED_ON_PATTERN = rf"^{_YEAR_MONTH_DAY}$"
+_CREATED = (re.compile(CREATED_AT_PATTERN), re.compile(CREATED_ON_PATTERN))
+CreatedAt = Annotated[datetime, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time", "pattern": CREATED_AT_PATTERN},
+    {"type": "string", "format": "date", "pattern": CREATED_ON_PATTERN}]})]
 
 
 class TicketIn(BaseModel):
@@ -28,7 +32,9 @@ class TicketIn(BaseModel):
     body: str = Field("", max_length=500_000)
     channel: str | None = Field(None, max_length=64)
     created_at: CreatedAt | None = Field(
-        None, description=f"RFC 3339 date-time with an offset (Z or +hh:mm), in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+        None,
+        description=f"RFC 3339 date-time with an offset (Z or +hh:mm), or a date (midnight UTC), "
+                    f"in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     organization: str | None = Field(None, max_length=255)
     tier: str | None = Field(None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=200)
@@ -42,8 +48,8 @@ class TicketIn(BaseModel):
             return value
         if not isinstance(value, str):
             raise ValueError("must be a string: an RFC 3339 date-time such as 2026-01-31T09:30:00Z")
-        if not _CREATED_AT.fullmatch(value):
-            raise ValueError(f"must be an RFC 3339 date-time with an offset (Z or +hh:mm), "
+        if not any(pattern.fullmatch(value) for pattern in _CREATED):
+            raise ValueError(f"must be an RFC 3339 date-time with an offset (Z or +hh:mm), or a date, "
                              f"in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
         return value
 

@@ -6,7 +6,8 @@ Flask's test client (no HTTP server, no network) sends signed Zendesk deliveries
 share of redeliveries of tickets already sent) to one app on a scratch database; a SQLAlchemy listener
 counts the statements each request runs (BEGIN and COMMIT included, even where autocommit never sends them),
 and on PostgreSQL libpq's protocol trace counts the round trips themselves (pre-pings included) over 100
-more requests. `--profile N` prints cProfile's top N functions by cumulative time over the timed requests. The queue is the inbox queue, with no worker running.
+more requests. `--profile N` prints cProfile's top N functions by cumulative time over the timed requests.
+The queue is the inbox queue, with no worker running.
 The app logs as in production (one JSON line per delivery on stderr): send stderr to /dev/null.
 """
 from __future__ import annotations

@@ -6,10 +6,11 @@ ran out while it stalled, can never apply a step twice.
 """
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, false, func, literal, select, true, union_all, update
+from sqlalchemy import Connection, bindparam, false, func, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,18 +32,20 @@ def record_delivery(db: Session | Connection, event: InboundEvent, request_id: s
     one key at once store one row, and both answer its id (the later may also refresh the ticket's fields).
     """
     connection = _connection_of(db)
+    ticket_row, delivery_row = _ticket_row(event), _delivery_row(event, request_id)
+    carried = frozenset(name for name in _MERGED_FIELDS if ticket_row[f"t_{name}"])
     if connection.dialect.name == "postgresql":
-        row = connection.execute(_record_in_one_statement(event, request_id)).first()
-        found = tuple(row) if row is not None else None
+        row = connection.execute(_one_statement(carried), {**ticket_row, **delivery_row}).first()
+        found = (row[0], row[1]) if row is not None else None
     else:
-        ticket_id = connection.execute(_upsert_ticket(sqlite_insert, event)).scalar()
+        ticket_id = connection.execute(_upsert_ticket("sqlite", carried), {**ticket_row, **delivery_row}).scalar()
         found = None
         if ticket_id is not None:  # None: the key is known (the guard kept the ticket as it is)
-            delivery_id = connection.execute(_delivery_insert(sqlite_insert, event, request_id, ticket_id)).scalar()
+            delivery_row["d_ticket_id"] = ticket_id
+            delivery_id = connection.execute(_delivery_insert("sqlite"), delivery_row).scalar()
             found = (delivery_id, True) if delivery_id is not None else None
     if found is None:  # a known key, or the same delivery stored concurrently (the conflict did nothing)
-        key = event.idempotency_key
-        existing = connection.execute(select(_DELIVERIES.c.id).where(_DELIVERIES.c.idempotency_key == key)).scalar()
+        existing = connection.execute(_KNOWN_ID, {"d_idempotency_key": event.idempotency_key}).scalar()
         if existing is None:
             raise RuntimeError(f"delivery {event.idempotency_key!r} was neither stored nor found")
         return existing, False
@@ -51,10 +54,18 @@ def record_delivery(db: Session | Connection, event: InboundEvent, request_id: s
     return int(found[0]), bool(found[1])
 
 
+# The statements are built once per shape and run with parameters (t_* for the ticket, d_* for the delivery):
+# building and cache-keying a fresh one per request cost more CPU than the round trip it saves.
 _TICKETS, _DELIVERIES = TicketRecord.__table__, Delivery.__table__
 # Ticket fields a later delivery of the same ticket overwrites only with a value (an empty one keeps the old).
 _MERGED_FIELDS = ("subject", "body", "requester", "organization", "tier", "channel", "language", "tags",
                   "ticket_created_at")
+_TICKET_COLUMNS = ("helpdesk", "external_id", *_MERGED_FIELDS, "received_at")
+_DELIVERY_COLUMNS = ("idempotency_key", "helpdesk", "event_type", "needs_fetch", "request_id", "state", "attempts",
+                     "next_attempt_at", "received_at", "updated_at")
+_KNOWN_ID = select(_DELIVERIES.c.id).where(
+    _DELIVERIES.c.idempotency_key == bindparam("d_idempotency_key", type_=_DELIVERIES.c.idempotency_key.type))
+_DIALECT_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def _connection_of(db: Session | Connection) -> Connection:
@@ -66,56 +77,63 @@ def _connection_of(db: Session | Connection) -> Connection:
 
 def _ticket_row(event: InboundEvent) -> dict:
     ticket = event.ticket
-    return {"helpdesk": event.helpdesk, "external_id": event.ticket_id, "subject": ticket.subject or None,
-            "body": ticket.body or None, "requester": event.requester or None,
-            "organization": ticket.organization or None, "tier": ticket.tier or None,
-            "channel": ticket.channel or None, "language": ticket.language or None, "tags": list(ticket.tags),
-            "ticket_created_at": ticket.created_at or None, "received_at": utcnow()}
-
-
-def _upsert_ticket(insert, event: InboundEvent):
-    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id of the delivery's ticket (`insert` is the dialect's).
-
-    Only fields this delivery carries are overwritten. The update is guarded: while the delivery's key is
-    stored, the ticket is left as it is and nothing is returned."""
-    row = _ticket_row(event)
-    statement = insert(_TICKETS).values(**row)
-    changes = {name: statement.excluded[name] for name in _MERGED_FIELDS if row[name]}
-    known_key = select(_DELIVERIES.c.id).where(_DELIVERIES.c.idempotency_key == event.idempotency_key).exists()
-    return statement.on_conflict_do_update(
-        index_elements=[_TICKETS.c.helpdesk, _TICKETS.c.external_id],
-        set_=changes or {"helpdesk": statement.excluded.helpdesk},  # nothing new: still return the id
-        where=~known_key,
-    ).returning(_TICKETS.c.id)
+    return {"t_helpdesk": event.helpdesk, "t_external_id": event.ticket_id, "t_subject": ticket.subject or None,
+            "t_body": ticket.body or None, "t_requester": event.requester or None,
+            "t_organization": ticket.organization or None, "t_tier": ticket.tier or None,
+            "t_channel": ticket.channel or None, "t_language": ticket.language or None,
+            "t_tags": list(ticket.tags), "t_ticket_created_at": ticket.created_at or None, "t_received_at": utcnow()}
 
 
 def _delivery_row(event: InboundEvent, request_id: str | None) -> dict:
     now = utcnow()
-    return {"idempotency_key": event.idempotency_key, "helpdesk": event.helpdesk, "event_type": event.event_type,
-            "needs_fetch": event.needs_fetch, "request_id": request_id, "state": RECEIVED, "attempts": 0,
-            "next_attempt_at": now, "received_at": now, "updated_at": now}
+    return {"d_idempotency_key": event.idempotency_key, "d_helpdesk": event.helpdesk,
+            "d_event_type": event.event_type, "d_needs_fetch": event.needs_fetch, "d_request_id": request_id,
+            "d_state": RECEIVED, "d_attempts": 0, "d_next_attempt_at": now, "d_received_at": now, "d_updated_at": now}
 
 
-def _delivery_insert(insert, event: InboundEvent, request_id: str | None, ticket_id):
-    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id; `ticket_id` an id, or the CTE of one."""
-    row = _delivery_row(event, request_id)
-    if isinstance(ticket_id, int):
-        statement = insert(_DELIVERIES).values(**row, ticket_id=ticket_id)
+def _parameter(table, prefix: str, name: str):
+    return bindparam(f"{prefix}{name}", type_=table.c[name].type)
+
+
+@functools.lru_cache(maxsize=128)
+def _upsert_ticket(dialect: str, carried: frozenset[str]):
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id of the delivery's ticket.
+
+    Only the fields this delivery `carried` are overwritten. The update is guarded: while the delivery's key
+    is stored, the ticket is left as it is and nothing is returned."""
+    statement = _DIALECT_INSERTS[dialect](_TICKETS).values(
+        {name: _parameter(_TICKETS, "t_", name) for name in _TICKET_COLUMNS})
+    changes = {name: statement.excluded[name] for name in _MERGED_FIELDS if name in carried}
+    return statement.on_conflict_do_update(
+        index_elements=[_TICKETS.c.helpdesk, _TICKETS.c.external_id],
+        set_=changes or {"helpdesk": statement.excluded.helpdesk},  # nothing new: still return the id
+        where=~_KNOWN_ID.exists(),
+    ).returning(_TICKETS.c.id)
+
+
+@functools.lru_cache(maxsize=4)
+def _delivery_insert(dialect: str, ticket=None):
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id; the ticket id is the parameter
+    d_ticket_id, or the id the CTE `ticket` returns."""
+    insert = _DIALECT_INSERTS[dialect](_DELIVERIES)
+    if ticket is None:
+        statement = insert.values({name: _parameter(_DELIVERIES, "d_", name)
+                                   for name in (*_DELIVERY_COLUMNS, "ticket_id")})
     else:
-        columns = [_DELIVERIES.c[name] for name in row]
-        values = [literal(value, _DELIVERIES.c[name].type) for name, value in row.items()]
-        statement = insert(_DELIVERIES).from_select([*columns, _DELIVERIES.c.ticket_id],
-                                                    select(*values, ticket_id.c.id))
+        statement = insert.from_select([*_DELIVERY_COLUMNS, "ticket_id"],
+                                       select(*[_parameter(_DELIVERIES, "d_", name) for name in _DELIVERY_COLUMNS],
+                                              ticket.c.id))
     return statement.on_conflict_do_nothing(index_elements=[_DELIVERIES.c.idempotency_key]).returning(_DELIVERIES.c.id)
 
 
-def _record_in_one_statement(event: InboundEvent, request_id: str | None):
+@functools.lru_cache(maxsize=128)
+def _one_statement(carried: frozenset[str]):
     """PostgreSQL: the ticket upsert and the delivery insert as CTEs of one statement, which answers
     (id, true) for a new delivery, (id, false) for a known key, and no row when a concurrent transaction
     stored the key first (its row is not in this statement's snapshot)."""
-    ticket = _upsert_ticket(pg_insert, event).cte("ticket")
-    added = _delivery_insert(pg_insert, event, request_id, ticket).cte("added")
-    known = select(_DELIVERIES.c.id, false()).where(_DELIVERIES.c.idempotency_key == event.idempotency_key)
+    ticket = _upsert_ticket("postgresql", carried).cte("ticket")
+    added = _delivery_insert("postgresql", ticket).cte("added")
+    known = select(_DELIVERIES.c.id, false()).where(_KNOWN_ID.whereclause)
     return union_all(select(added.c.id, true()), known)
 
 

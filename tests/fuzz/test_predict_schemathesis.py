@@ -15,13 +15,15 @@ as a refusal of schema-violating data.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import schemathesis
 from schemathesis import engine
-from schemathesis.checks import CHECKS
+from schemathesis.checks import CHECKS, content_type_conformance, response_headers_conformance
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 from werkzeug.serving import make_server
 
 from fuzz_support import API_KEY, EXPLORE_EXAMPLES
@@ -29,7 +31,7 @@ from fuzz_support import API_KEY, EXPLORE_EXAMPLES
 CHECKED = sorted(name for name in CHECKS.get_all_names() if name != "max_response_time")
 REFUSALS = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]  # schemathesis's, and our 413
 ACCEPTANCES = ["2XX", 401, 403, 404, 409, 413, 429]  # schemathesis's but 3XX and 5XX, and our 413
-CI_EXAMPLES = 40  # fuzzing examples per operation in CI; the coverage phase adds ~200 cases of its own
+CI_EXAMPLES = 100  # fuzzing examples per operation in CI; the coverage phase adds ~200 cases of its own
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +90,33 @@ def test_every_schemathesis_check_passes_on_the_predict_api(served_api):
 def _describe(case) -> str:
     body = repr(case.body)
     return f"{case.method} {case.formatted_path} {body[:200]}{'...' if len(body) > 200 else ''}"
+
+
+def test_a_full_predict_share_answers_429_as_documented(make_pg_app):
+    """The engine above never fills the predict share, so its 429 is checked here: one predict process and
+    no queue, held by the largest batch; each operation's refusal then matches its documented 429 (status,
+    JSON error body, Retry-After as whole seconds)."""
+    from api.predict_pool import predict_pool
+
+    app = make_pg_app(triage_api_keys=[API_KEY], triage_predict_processes=1, triage_predict_queue=0,
+                      triage_max_body_bytes=4 * 1024 * 1024)
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    words = "hello my parcel from order {n} has not arrived and I would like a refund or a new one please "
+    largest = {"tickets": [{"subject": f"order {n}", "body": (words * 16).format(n=n)} for n in range(1000)]}
+    holder = threading.Thread(target=lambda: app.test_client().post("/predict/batch", json=largest, headers=auth))
+    holder.start()
+    try:
+        deadline = time.monotonic() + 120
+        while predict_pool(app).in_flight < 1:
+            assert time.monotonic() < deadline, "the largest batch never took the predict process"
+            time.sleep(0.01)
+        schema = schemathesis.openapi.from_dict(client.get("/openapi.json").get_json())
+        for path, body in (("/predict", {"subject": "Refund"}), ("/predict/batch", {"tickets": [{"subject": "x"}]})):
+            refused = client.post(path, json=body, headers=auth)
+            assert refused.status_code == 429, refused.get_data()
+            case = schema[path]["POST"].Case(body=body, headers=auth, media_type="application/json")
+            case.validate_response(refused, checks=[status_code_conformance, content_type_conformance,
+                                                    response_headers_conformance, response_schema_conformance])
+    finally:
+        holder.join(timeout=300)
