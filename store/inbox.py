@@ -233,16 +233,7 @@ def due_ids(session: Session, limit: int) -> list[int]:
 
 def advance(session: Session, delivery_id: int, owner: str, from_state: str, to_state: str, lease_seconds: float) -> bool:
     """Compare-and-set one step; False (and nothing written) if the state or the lease moved meanwhile."""
-    now = utcnow()
-    values: dict = {"state": to_state, "lease_until": now + timedelta(seconds=lease_seconds), "updated_at": now}
-    if to_state == DONE:
-        values.update(finished_at=now, lease_owner=None, lease_until=None, last_error=None)
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state == from_state, Delivery.lease_owner == owner)
-        .values(**values)
-    )
-    return result.rowcount == 1
+    return advance_many(session, [delivery_id], owner, from_state, to_state, lease_seconds) == [delivery_id]
 
 
 def record_failure(

@@ -28,6 +28,30 @@ def procfile_command(role: str = "web") -> str:
     raise AssertionError(f"the Procfile has no {role} line")
 
 
+OUR_PREFIXES = ("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_", "DATABASE_URL", "REDIS_URL")
+
+
+def serving(folder: Path, **settings: str):
+    """A generator for a module fixture: the Procfile's `web` on a new SQLite store in `folder`, with none of
+    this environment's triage settings and these `settings`; yields the port and checks a clean stop."""
+    from store.database import Store
+
+    url = f"sqlite:///{folder / 'triage.db'}"
+    store = Store(url)
+    store.upgrade()
+    store.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_PREFIXES)}
+    env.update(DATABASE_URL=url, TRIAGE_MODEL_DIR=str(folder / "models"),
+               TRIAGE_ROUTING_FILE=str(REPO / "config" / "routing.toml"), HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO),
+               **settings)
+    port = free_port()
+    process = start_web(env, folder, port)
+    try:
+        yield port
+    finally:
+        assert stop_web(process) == 0
+
+
 def start_web(env: dict, folder: Path, port: int) -> subprocess.Popen:
     """The Procfile's `web` line with PORT set (the `triage` script found next to this Python), its output in
     `folder`/web.log; returns when /healthz answers."""

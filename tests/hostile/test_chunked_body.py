@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from helpdesk_signing import freshdesk_headers, zendesk_signed_headers
-from procfile_web import free_port, raw_exchange, request_head, start_web, stop_web
+from procfile_web import raw_exchange, request_head, serving
 from slack_interactions import SIGNING_SECRET, signed_headers
-from webhook_app import FRESHDESK_SECRET, REPO, ZENDESK_SECRET
+from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET
 
 LIMIT = 16 * 1024
 API_KEY = "hostile-chunked-key"
@@ -31,27 +30,12 @@ ROUTES = ["/webhooks/zendesk", "/webhooks/freshdesk", "/predict", "/predict/batc
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from store.database import Store
-
-    folder = tmp_path_factory.mktemp("chunked")
-    url = f"sqlite:///{folder / 'triage.db'}"
-    store = Store(url)
-    store.upgrade()
-    store.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_",
-                                                                        "DATABASE_URL", "REDIS_URL"))}
-    env.update(DATABASE_URL=url, ZENDESK_WEBHOOK_SECRET=ZENDESK_SECRET, FRESHDESK_WEBHOOK_SECRET=FRESHDESK_SECRET,
-               TRIAGE_API_KEYS=API_KEY, TRIAGE_MAX_BODY_BYTES=str(LIMIT), TRIAGE_ADMIN_TOKEN="chunked-admin",
-               SLACK_BOT_TOKEN="xoxb-chunked", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_REVIEW_CHANNEL="C0REVIEW",
-               SLACK_API_URL="http://127.0.0.1:9/api/", TRIAGE_MODEL_DIR=str(folder / "models"),
-               TRIAGE_ROUTING_FILE=str(REPO / "config" / "routing.toml"), HF_HUB_OFFLINE="1",
-               TRIAGE_REQUEST_READ_SECONDS=str(READ_SECONDS), PYTHONPATH=str(REPO))
-    port = free_port()
-    process = start_web(env, folder, port)
-    try:
-        yield port
-    finally:
-        assert stop_web(process) == 0
+    yield from serving(
+        tmp_path_factory.mktemp("chunked"), ZENDESK_WEBHOOK_SECRET=ZENDESK_SECRET,
+        FRESHDESK_WEBHOOK_SECRET=FRESHDESK_SECRET, TRIAGE_API_KEYS=API_KEY, TRIAGE_MAX_BODY_BYTES=str(LIMIT),
+        TRIAGE_ADMIN_TOKEN="chunked-admin", SLACK_BOT_TOKEN="xoxb-chunked", SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_REVIEW_CHANNEL="C0REVIEW", SLACK_API_URL="http://127.0.0.1:9/api/",
+        TRIAGE_REQUEST_READ_SECONDS=str(READ_SECONDS))
 
 
 def post_chunked(port: int, path: str, body: bytes, headers: dict) -> tuple[int, dict]:

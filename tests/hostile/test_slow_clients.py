@@ -8,7 +8,6 @@ The server is the Procfile's `web` line (`triage web`), on a free port and SQLit
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 import threading
@@ -18,8 +17,8 @@ import pytest
 import requests
 
 from helpdesk_signing import zendesk_signed_headers
-from procfile_web import free_port, parse_responses, raw_exchange, request_head, start_web, stop_web
-from webhook_app import REPO, ZENDESK_SECRET
+from procfile_web import parse_responses, raw_exchange, request_head, serving
+from webhook_app import ZENDESK_SECRET
 
 READ_SECONDS = 2
 SLOW_CONNECTIONS = 60
@@ -28,24 +27,8 @@ BYTE_EVERY = 0.5
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from store.database import Store
-
-    folder = tmp_path_factory.mktemp("slow")
-    url = f"sqlite:///{folder / 'triage.db'}"
-    store = Store(url)
-    store.upgrade()
-    store.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_",
-                                                                        "DATABASE_URL", "REDIS_URL"))}
-    env.update(DATABASE_URL=url, ZENDESK_WEBHOOK_SECRET=ZENDESK_SECRET, TRIAGE_MODEL_DIR=str(folder / "models"),
-               TRIAGE_ROUTING_FILE=str(REPO / "config" / "routing.toml"), HF_HUB_OFFLINE="1",
-               TRIAGE_REQUEST_READ_SECONDS=str(READ_SECONDS), PYTHONPATH=str(REPO))
-    port = free_port()
-    process = start_web(env, folder, port)
-    try:
-        yield port
-    finally:
-        assert stop_web(process) == 0
+    yield from serving(tmp_path_factory.mktemp("slow"), ZENDESK_WEBHOOK_SECRET=ZENDESK_SECRET,
+                       TRIAGE_REQUEST_READ_SECONDS=str(READ_SECONDS))
 
 
 class SlowSenders(threading.Thread):

@@ -21,7 +21,7 @@ from store.models import DONE, OPEN_STATES, Delivery, PredictionRecord, ReviewMe
 from webhook_app import REPO, app_settings
 from webhooks.queue import RedisQueue
 
-TICKETS = 120
+TICKETS = 480  # batches of 16 finish 120 so fast that a kill can miss every one in progress
 SUBJECTS = ["I need a refund for order {n}", "how do I change my shipping address {n}", "cancel my account {n}",
             "where is my invoice number {n}", "the payment of {n} failed", "hello {n}"]
 
