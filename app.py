@@ -1,4 +1,4 @@
-"""The Flask app factory. `gunicorn app:app` builds the app on first access (see `__getattr__`)."""
+"""The Flask app factory. A WSGI server's `app:app` builds the app on first access (see `__getattr__`)."""
 from __future__ import annotations
 
 from flask import Flask, g
@@ -12,7 +12,7 @@ from webhooks.runtime import Runtime, build_runtime
 def create_app(overrides: dict | None = None, env_file: str | None = ".env", runtime: Runtime | None = None,
                workers: str = "here") -> Flask:
     """Build the web app; `overrides` are settings by field name (tests), `runtime` shares a process's parts,
-    `workers` says where the inbox is drained (see `webhooks.runtime`; gunicorn's app: elsewhere)."""
+    `workers` says where the inbox is drained (see `webhooks.runtime`; `triage web`'s app: elsewhere)."""
     settings: Settings = runtime.settings if runtime else load_settings(overrides, env_file=env_file)
     configure_logging(settings=settings)
     app = Flask(__name__)
@@ -54,6 +54,6 @@ def create_app(overrides: dict | None = None, env_file: str | None = ".env", run
 
 
 def __getattr__(name: str):
-    if name == "app":  # gunicorn's `app:app`; built on demand, never at import; tickets run in `triage worker`
+    if name == "app":  # a WSGI server's `app:app`; built on demand, never at import; tickets run in `triage worker`
         return create_app(workers="elsewhere")
     raise AttributeError(name)

@@ -1,4 +1,4 @@
-"""Shared pieces of the intake benchmarks: a scratch database, gunicorn and workers as subprocesses,
+"""Shared pieces of the intake benchmarks: a scratch database, the web and workers as subprocesses,
 signed Zendesk deliveries, the Procfile's lines as users run them, and an open-loop load generator on loopback
 that times each request from its due time (no coordinated omission)."""
 from __future__ import annotations

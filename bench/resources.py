@@ -3,10 +3,10 @@ with the full model loaded in every one of them.
 
     python bench/resources.py [--db sqlite|postgresql] [--queue inbox|rq] [--rate 200] [--seconds 20] [--model DIR]
 
-`web` is gunicorn `app:app` (2 gthread workers, TRIAGE_PRELOAD_MODEL=true so each loads the model at start
+`web` is `triage web --processes 2` (TRIAGE_PRELOAD_MODEL=true so each process loads the model at start
 and makes one warm-up prediction), `worker` is one `triage worker` (2 threads on the inbox, or RQ), warmed
 up with one delivery before "rest" is measured. Samples every 0.5 s with psutil: RSS of
-each process tree (gunicorn's master + workers) and CPU% (100% = one core fully busy). The load is the
+each process tree (the web parent + its server processes) and CPU% (100% = one core fully busy). The load is the
 intake benchmark's (`webhook_ack.py`): signed Zendesk deliveries at `--rate`/s from 16 connections.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ def per_process_rss(processes: dict[str, subprocess.Popen]) -> dict:
 
 
 def wait_for_models(processes: dict[str, subprocess.Popen], workdir: Path, timeout: float = 300) -> None:
-    """Every gunicorn worker and the worker log 'model loaded' once."""
+    """Every web process and the worker log 'model loaded' once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         web = (workdir / "web.log").read_text(errors="replace").count('"model loaded"')

@@ -1,4 +1,4 @@
-"""Webhook acknowledgement latency under load on loopback: gunicorn `app:app`, 200 requests/s, 16 concurrent.
+"""Webhook acknowledgement latency under load on loopback: `triage web` (the Procfile's web), 200 requests/s, 16 concurrent.
 
     python bench/webhook_ack.py [--db sqlite|postgresql] [--seconds 20] [--rate 200] [--concurrency 16]
 

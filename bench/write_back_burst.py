@@ -6,7 +6,7 @@ allows `limit` ticket updates per `period` seconds, while the web process takes 
 
 Checks: every ticket updated exactly once, never more than `limit` update requests reached Zendesk in
 any `period` (the fake counts every PUT it receives, refused ones too), and webhook acknowledgement
-latency (gunicorn `app:app`, 20 deliveries/s) during the burst next to a baseline before it.
+latency (`triage web`, 20 deliveries/s) during the burst next to a baseline before it.
 `--period 6` compresses time tenfold (100 updates per 6 s) for a quick run; the default is real time.
 The worker side uses a stand-in model that sends every webhook ticket to review, so no helpdesk call is
 made for those and no trained model is needed.

@@ -1,8 +1,8 @@
-"""`GET /metrics`: the Prometheus text format, every gunicorn worker's values added up.
+"""`GET /metrics`: the Prometheus text format, every web and worker process's values added up.
 
 With `PROMETHEUS_MULTIPROC_DIR` set, the counters and histograms of every process writing to that
-folder (gunicorn workers, `triage worker` on the same machine) are read from their files; without it,
-this process's own registry is served (one process: `triage serve`, or one gunicorn worker).
+folder (web processes, `triage worker` on the same machine) are read from their files; without it,
+this process's own registry is served (one process: `triage serve`'s web, or one `triage web` process).
 """
 from __future__ import annotations
 

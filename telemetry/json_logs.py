@@ -1,7 +1,7 @@
 """JSON log lines on stderr, each with the request id bound at the time and the settings' secrets redacted.
 
-Kept apart from `app` so that a process that only supervises or logs (`triage serve`'s supervisor, the
-gunicorn arbiter) does not import the web app, the store and the classifier just to log.
+Kept apart from `app` so that a process that only supervises or logs (`triage serve`'s supervisor, `triage
+web --processes N`'s parent) does not import the web app, the store and the classifier just to log.
 """
 from __future__ import annotations
 

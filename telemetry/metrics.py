@@ -1,6 +1,6 @@
 """The process's Prometheus metrics: counters and histograms of what the web and worker processes do.
 
-Under gunicorn (several worker processes) and beside `triage worker` processes, set
+With several web processes (`triage web --processes N`) and beside `triage worker` processes, set
 `PROMETHEUS_MULTIPROC_DIR` to one empty folder before any of them starts: prometheus-client then keeps
 these values in files there, and `GET /metrics` adds up every process's files (`telemetry.exposition`).
 Gauges that describe the store (queue depth, dead letters, corrections, model version) are not here:
@@ -13,7 +13,7 @@ import os
 
 from prometheus_client import Counter, Histogram
 
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a worker may start before gunicorn made the folder
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a worker may start before the web made the folder
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # seconds from the webhook's arrival to done; auto-routes take well under a second, Slack posts a few

@@ -5,7 +5,7 @@ Without REDIS_URL, `workers` says where the inbox is drained:
 - "here": threads of this process run the pipeline (tests, benchmarks);
 - "isolated": threads of this process hand each ticket to a child process under a time limit
   (`triage worker`, and the worker process of `triage serve`);
-- "elsewhere": a web process; the workers are other processes (gunicorn's `app:app`, `triage serve`).
+- "elsewhere": a web process; the workers are other processes (`triage web`, `triage serve`).
 """
 from __future__ import annotations
 
