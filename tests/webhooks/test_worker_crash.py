@@ -79,10 +79,13 @@ def test_a_worker_killed_mid_ticket_loses_nothing_and_repeats_nothing(store, red
     for _ in range(5):  # kill until a kill lands mid-ticket (a lease left behind by the dead worker)
         worker = start_worker(env, tmp_path / "worker.log")
         before = counts(store)[0]
-        wait_for(lambda: counts(store)[0] >= before + 5 and counts(store)[1] > 0, 180, "the worker to be mid-ticket")
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) >= 10  # intake first: the worker yields the CPU
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        try:
+            wait_for(lambda: counts(store)[0] >= before + 5 and counts(store)[1] > 0, 180,
+                     "the worker to be mid-ticket")
+            assert os.getpriority(os.PRIO_PROCESS, worker.pid) >= 10  # intake first: the worker yields the CPU
+        finally:  # killed whatever happened: a worker left running would take later tests' jobs
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
         if counts(store)[1] > 0:
             killed_mid_ticket = True
             break
