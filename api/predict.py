@@ -84,9 +84,7 @@ def _busy(exc: Busy):
 
 
 def _retry_later(status: int, code: str, detail: str, seconds: int):
-    response = error_response(status, code, detail)
-    response.headers["Retry-After"] = str(seconds)
-    return response
+    return error_response(status, code, detail, {"Retry-After": str(seconds)})
 
 
 def _refuse_unauthorised():

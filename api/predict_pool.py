@@ -22,7 +22,6 @@ import atexit
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import weakref
@@ -34,7 +33,7 @@ from pebble import ProcessExpired, ProcessPool
 from classifier.ticket import Ticket
 
 log = logging.getLogger(__name__)
-PREDICT_NICENESS = 10  # added to the children's nice value: the web process wins the cores
+PREDICT_NICENESS = 10  # the children's niceness at least: the web process wins the cores
 RESTART_SECONDS = 5  # Retry-After after a stopped or dead child: about what a new child takes to load the model
 MODEL_RETRY_SECONDS = 10.0  # a child whose model could not load tries again after this
 START_GRACE_SECONDS = 120.0  # beyond the time limits: how long a caller may wait for children to start
@@ -64,8 +63,10 @@ class Unclassifiable(Exception):
 def _start_child(settings) -> None:
     """Pool initializer: lower priority, logging, and the model loaded and warmed before the first call
     (so the time limit, which counts from the call's start, never includes loading)."""
-    os.nice(PREDICT_NICENESS)
     from telemetry.json_logs import configure_logging
+    from webhooks.worker import lower_priority
+
+    lower_priority(PREDICT_NICENESS)
 
     configure_logging(settings=settings)
     _child["settings"] = settings

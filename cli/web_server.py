@@ -74,37 +74,14 @@ def _serve_child(settings, host: str, port: int) -> None:
 
 def _run_processes(settings, host: str, port: int, processes: int, stop: threading.Event) -> int:
     import multiprocessing
-    from multiprocessing.connection import wait
+
+    from cli.supervisor import Child, keep_running
 
     context = multiprocessing.get_context("spawn")  # nothing of this process crosses; each builds its app
-
-    def started():
-        child = context.Process(target=_serve_child, args=(settings, host, port), name="triage-web", daemon=False)
-        child.start()
-        return child
-
-    children = [started() for _ in range(processes)]
-    try:
-        while not stop.is_set():
-            wait([child.sentinel for child in children], timeout=0.5)
-            for i, child in enumerate(children):
-                if not child.is_alive() and not stop.is_set():
-                    log.warning("web process died; starting another", extra={"pid": child.pid,
-                                                                             "exit_code": child.exitcode})
-                    _mark_dead(child.pid)
-                    time.sleep(1.0)  # a process that cannot start does not spin
-                    children[i] = started()
-    finally:
-        for child in children:
-            if child.is_alive():
-                child.terminate()  # SIGTERM: each answers what it has in service, then exits
-        deadline = time.monotonic() + STOP_SECONDS + 10
-        for child in children:
-            child.join(max(0.1, deadline - time.monotonic()))
-            if child.is_alive():
-                child.kill()
-                child.join()
-            _mark_dead(child.pid)
+    children = [Child(f"web-{n}", lambda: context.Process(target=_serve_child, args=(settings, host, port),
+                                                          name="triage-web"), on_exit=_mark_dead)
+                for n in range(processes)]
+    keep_running(children, stop, STOP_SECONDS + 10)  # each answers what it has in service, then exits
     return 0
 
 
