@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from admin import charts, tables
+from admin.assignment_panel import assignment_panel
 from admin.backlog import backlog
 from admin.drift import drift_panel
 from admin.review_panel import review_rows
@@ -22,10 +23,11 @@ def dashboard_data(runtime, days: int = DAYS) -> dict:
     serving = current_model_version(runtime)
     registry = model_registry(runtime.settings)
     tier_source = runtime.settings.triage_tier_source
+    now = utcnow()
     with runtime.store.session() as session:
         return {
             "days": days,
-            "now": utcnow(),
+            "now": now,
             "refresh_seconds": REFRESH_SECONDS,
             "volume": charts.volume_by_category(session, since, day_list),
             "automation": charts.automation_rate(session, since, day_list),
@@ -38,6 +40,7 @@ def dashboard_data(runtime, days: int = DAYS) -> dict:
             "serving": serving,
             "drift": drift_panel(session, since),
             "backlog": backlog(session),
+            "assignment": assignment_panel(session, runtime.routing.assignment, now),
         }
 
 

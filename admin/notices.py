@@ -1,6 +1,6 @@
 """The line at the top of the page after an action: what was done, read back from the store, never echoed.
 
-An action redirects to `/admin?<what>=<id>` (requeued, dropped, routed, promoted, rolled_back); only ids
+An action redirects to `/admin?<what>=<id>` (requeued, dropped, routed, promoted, rolled_back, agent); only ids
 are taken from the URL, and what is said about them comes from the store or the registry, so a crafted
 link cannot make the page say anything else. The page's refresh asks again with the same query, so the
 state of a route being written ("being written" -> "written") updates in place.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from admin.assignment_panel import agent_notice
 from integrations.slack.clicks import ADMIN
 from store.models import Correction, ReviewMessage, TicketRecord, WriteBack
 
@@ -42,6 +43,9 @@ def notices(runtime, args, error: str | None = None) -> list[dict]:
     if version:
         now = "the bundled starter model" if version == STARTER else f"version {version}"
         found.append({"id": "rolled-back", "kind": "ok", "text": f"Rolled back: {now} is current again."})
+    agent = agent_notice(runtime, args)
+    if agent:
+        found.append(agent)
     return found
 
 

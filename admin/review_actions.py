@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from admin.review_panel import known_categories
 from integrations.review_queue import ranked_categories
 from integrations.slack.clicks import ADMIN, ADMIN_USER, LEFT, ROUTED, UNKNOWN, ClickRecorder, review_prediction
+from store.assignments import written_assignment
 from store.models import ReviewMessage, TicketRecord
 from webhooks.corrections import RetryPolicy, apply_pending_corrections
 
@@ -55,16 +56,26 @@ def route_review(runtime, review_id: int, category: str | None) -> RouteOutcome:
 
 def _after_route(runtime, review_id: int, category: str | None, write_back_id: int | None) -> None:
     """Best effort, like a click after its ack: the route is recorded; Slack and the helpdesk follow."""
+    _update_slack(runtime, review_id, category)
+    if write_back_id is None:
+        return
+    try:
+        apply_pending_corrections(runtime.store, runtime.pipeline.helpdesks,
+                                  RetryPolicy.from_settings(runtime.settings), only_id=write_back_id)
+        with runtime.store.session() as session:
+            assignment = written_assignment(session, write_back_id)
+    except Exception as exc:  # pending in the store: the clock's sweep writes it
+        log.warning("correction write after an admin route failed; the sweep retries it",
+                    extra={"write_back_id": write_back_id, "error": str(exc)})
+        return
+    if assignment:  # a rule chose the assignee: the Slack message says who got the ticket and why
+        _update_slack(runtime, review_id, category, assignment)
+
+
+def _update_slack(runtime, review_id: int, category: str | None, assignment: dict | None = None) -> None:
     from integrations.slack.review_update import update_resolved_review
 
     try:
-        update_resolved_review(runtime, review_id, category)
+        update_resolved_review(runtime, review_id, category, assignment=assignment)
     except Exception as exc:  # never lose the write-back for Slack's sake
         log.warning("review message update failed", extra={"review_id": review_id, "error": str(exc)})
-    if write_back_id is not None:
-        try:
-            apply_pending_corrections(runtime.store, runtime.pipeline.helpdesks,
-                                      RetryPolicy.from_settings(runtime.settings), only_id=write_back_id)
-        except Exception as exc:  # pending in the store: the clock's sweep writes it
-            log.warning("correction write after an admin route failed; the sweep retries it",
-                        extra={"write_back_id": write_back_id, "error": str(exc)})

@@ -1,6 +1,6 @@
 """`/admin`: the dashboard, its login, and the JSON its script refreshes from; the actions are in
-`admin.delivery_views` (retry, drop), `admin.review_views` (route a waiting ticket) and `admin.model_views`
-(promote, roll back).
+`admin.delivery_views` (retry, drop), `admin.review_views` (route a waiting ticket), `admin.model_views`
+(promote, roll back) and `admin.assignment_views` (mark an agent away).
 
 Without `TRIAGE_ADMIN_TOKEN` every admin path answers 404 (the page is off). Without a valid bearer
 token or login cookie it answers 401 with the login form and shows no data. Every form that changes
@@ -37,11 +37,11 @@ blueprint.add_app_template_filter(milliseconds, "ms")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 SECTIONS = ("notices", "automation-figures", "accuracy-figures", "backlog", "reviews", "failed", "models",
-            "drift-table")  # the page's parts its script refreshes (templates/admin/parts/<name>.html)
+            "drift-table", "assignment")  # the page's parts its script refreshes (templates/admin/parts/<name>.html)
 
 
 def init_app(app: Flask) -> None:
-    from admin import delivery_views, model_views, review_views  # noqa: F401  (their routes join the blueprint)
+    from admin import assignment_views, delivery_views, model_views, review_views  # noqa: F401  (their routes join the blueprint)
 
     app.register_blueprint(blueprint)
 

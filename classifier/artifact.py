@@ -18,6 +18,7 @@ import joblib
 
 from classifier.extras import install_hint, installed
 from classifier.model import TicketClassifier
+from classifier.normalisation import check_version
 
 FORMAT = "triage-classifier/1"
 MODEL_FILE = "model.joblib"
@@ -78,6 +79,7 @@ def save_model(model: TicketClassifier, folder: Path, *, version: str | None = N
         "embedding_model": getattr(model.featurizer, "embedding_model", None)
         if any(m.needs_embedding for m in model.label_models) else None,
         "alpha": model.label_models[0].alpha,
+        "text_normalisation": model.text_normalisation,  # classifier.normalisation.VERSION when it was trained
         "metrics": metrics or {},
         "libraries": library_versions(),
         "files": {MODEL_FILE: {"sha256": sha256_of(folder / MODEL_FILE), "bytes": (folder / MODEL_FILE).stat().st_size}},
@@ -134,17 +136,32 @@ def check_extras(folder: Path, manifest: dict) -> None:
                                          "which is not installed"))
 
 
+def check_text_normalisation(folder: Path, manifest: dict) -> None:
+    """A model reads text normalised the way it was trained; one from a newer triage may need a form this one
+    cannot produce. No `text_normalisation` in the manifest: a model from before it existed (version 0)."""
+    if "text_normalisation" in manifest:
+        try:
+            check_version(manifest["text_normalisation"])
+        except ValueError as exc:
+            raise ArtifactError(f"{Path(folder) / MANIFEST_FILE}: {exc}; upgrade triage or retrain the model") from None
+
+
 def load_model(path: str | Path) -> TicketClassifier:
     folder = Path(path)
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
     check_compatible(folder, manifest)
     check_extras(folder, manifest)
+    check_text_normalisation(folder, manifest)
     try:
         model = joblib.load(folder / MODEL_FILE)
     except Exception as exc:  # a pickle that passed the hash but still fails: say so, once
         raise ArtifactError(f"{folder / MODEL_FILE}: cannot be loaded ({type(exc).__name__}: {exc})") from None
     if not isinstance(model, TicketClassifier):
         raise ArtifactError(f"{folder / MODEL_FILE}: holds a {type(model).__name__}, not a TicketClassifier")
+    declared = manifest.get("text_normalisation", 0)
+    if model.text_normalisation != declared:
+        raise ArtifactError(f"{folder / MANIFEST_FILE}: says text normalisation version {declared}, the model was "
+                            f"trained with {model.text_normalisation}; the manifest was edited, retrain the model")
     model.version, model.manifest = str(manifest.get("version")), manifest
     return model

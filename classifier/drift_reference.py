@@ -54,7 +54,7 @@ def fit_centroids(model, tickets: list, labels, limit: int = CENTROID_TICKETS) -
     labels = np.asarray(labels, dtype=object)
     step = max(1, len(tickets) // limit)
     index = np.arange(0, len(tickets), step)[:limit]
-    vectors = model.featurizer.encode(prepare([tickets[i] for i in index], model.timezone))
+    vectors = model.featurizer.encode(prepare([tickets[i] for i in index], model.timezone, model.text_normalisation))
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     names = sorted(set(labels[index].tolist()))
     centroids = np.vstack([vectors[labels[index] == name].mean(axis=0) for name in names])

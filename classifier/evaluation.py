@@ -13,9 +13,10 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from classifier.calibration import expected_calibration_error
 from classifier.model import TicketClassifier
+from classifier.normalisation import normalise_text
 from classifier.progress import Progress, silent
 from classifier.selective import selective_summary, stored
-from classifier.text import normalise
+from classifier.text import TEXT_NORMALISATION, normalise
 from classifier.ticket import Ticket
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -25,14 +26,16 @@ TRAINING_HASHES = "training_text_hashes"  # model attribute: sorted uint64 array
 EXCERPT_CHARS = 200
 
 
-def text_hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(normalise(text).casefold().encode("utf-8", "replace"),
-                                          digest_size=8).digest(), "little")
+def text_hash(text: str, text_normalisation: int = TEXT_NORMALISATION) -> int:
+    """Of the text cleaned as a model with this text normalisation reads it (so an NFD copy of an NFC training
+    ticket counts as trained on, and an older model's hashes still match)."""
+    return int.from_bytes(hashlib.blake2b(normalise(text, None, text_normalisation).casefold().encode(
+        "utf-8", "replace"), digest_size=8).digest(), "little")
 
 
-def text_hashes(tickets: list[Ticket]) -> np.ndarray:
+def text_hashes(tickets: list[Ticket], text_normalisation: int = TEXT_NORMALISATION) -> np.ndarray:
     """Sorted distinct hashes of the tickets' cleaned, case-folded texts (8 bytes a ticket)."""
-    return np.unique(np.array([text_hash(ticket.text) for ticket in tickets], dtype=np.uint64))
+    return np.unique(np.array([text_hash(ticket.text, text_normalisation) for ticket in tickets], dtype=np.uint64))
 
 
 def training_overlap(model: TicketClassifier, tickets: list[Ticket]) -> dict:
@@ -40,7 +43,7 @@ def training_overlap(model: TicketClassifier, tickets: list[Ticket]) -> dict:
     known = getattr(model, TRAINING_HASHES, None)
     if known is None:
         return {"rows": None, "share": None}
-    hashes = np.array([text_hash(ticket.text) for ticket in tickets], dtype=np.uint64)
+    hashes = np.array([text_hash(ticket.text, model.text_normalisation) for ticket in tickets], dtype=np.uint64)
     found = np.zeros(len(hashes), dtype=bool)
     if len(known) and len(hashes):
         index = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
@@ -116,7 +119,8 @@ def worst_misclassified(tickets: list[Ticket], truth: np.ndarray, predicted: np.
     order = wrong[np.argsort(-confidence[wrong], kind="stable")][:top]
     rows = []
     for i in order:
-        text = " ".join(normalise(tickets[i].text).split())  # one line for a table cell
+        # one line for a table cell, in the writer's case, without bidi overrides or other invisible characters
+        text = " ".join(normalise_text(normalise(tickets[i].text, None, 0), fold_case=False).split())
         rows.append({"row": int(i) + 1, "text": text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else ""),
                      "truth": str(truth[i]), "predicted": str(predicted[i]),
                      "confidence": round(float(confidence[i]), 4)})

@@ -15,7 +15,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from classifier.email_text import SENDER_TOKEN_PREFIX
 from classifier.embeddings import TextEncoder
 from classifier.signals import detect_language, sentiment, signal_vector
-from classifier.text import normalise
+from classifier.text import TEXT_NORMALISATION, normalise
 from classifier.ticket import Ticket
 
 
@@ -40,10 +40,14 @@ class FeatureViews:
         return getattr(self, name)
 
 
-def prepare(tickets: list[Ticket], timezone: str) -> PreparedTickets:
+def prepare(tickets: list[Ticket], timezone: str, text_normalisation: int = TEXT_NORMALISATION) -> PreparedTickets:
+    """The one way text enters a model: training, prediction, drift centroids and reports all come through here.
+
+    `text_normalisation` is the model's (`TicketClassifier.text_normalisation`); the default, the current version,
+    is for a model about to be trained."""
     texts, languages, moods, rows = [], [], [], []
     for ticket in tickets:
-        text = normalise(ticket.text, ticket.sender_domain)
+        text = normalise(ticket.text, ticket.sender_domain, text_normalisation)
         language = ticket.language or detect_language(text)
         mood = sentiment(text)
         texts.append(text)

@@ -8,6 +8,7 @@ from threadpoolctl import ThreadpoolController
 
 from classifier.features import TicketFeaturizer, prepare
 from classifier.label_model import LabelModel
+from classifier.normalisation import VERSION as TEXT_NORMALISATION
 from classifier.prediction import FieldPrediction, Prediction
 from classifier.ticket import Ticket
 
@@ -25,10 +26,16 @@ def as_ticket(value: object) -> Ticket:
 
 
 class TicketClassifier:
-    def __init__(self, featurizer: TicketFeaturizer, label_models: list[LabelModel], timezone: str = "UTC"):
+    # The text normalisation (`classifier.normalisation`) the model was trained with. A model pickled before it
+    # existed has none in its state, so this class default applies: 0, its text is read as it was trained.
+    text_normalisation: int = 0
+
+    def __init__(self, featurizer: TicketFeaturizer, label_models: list[LabelModel], timezone: str = "UTC",
+                 text_normalisation: int = TEXT_NORMALISATION):
         self.featurizer = featurizer
         self.label_models = label_models
         self.timezone = timezone
+        self.text_normalisation = text_normalisation
         self.version = "unversioned"
         self.manifest: dict = {}
 
@@ -56,7 +63,7 @@ class TicketClassifier:
             return self._predict_batch(tickets)
 
     def _predict_batch(self, tickets: list[Ticket]) -> list[Prediction]:
-        prepared = prepare(tickets, self.timezone)
+        prepared = prepare(tickets, self.timezone, self.text_normalisation)
         need_embedding = any(model.needs_embedding for model in self.label_models)
         views = self.featurizer.transform(prepared, need_embedding=need_embedding)
         main, *others = self.label_models

@@ -39,7 +39,8 @@ def shap_importances(model: TicketClassifier, tickets: list, top: int = 15) -> d
     trees = [name for name in main.members if name in TREE_MEMBERS]
     if not trees or not tickets:
         return {}
-    views = model.featurizer.transform(prepare(tickets[:SHAP_SAMPLE], model.timezone), need_embedding=False)
+    prepared = prepare(tickets[:SHAP_SAMPLE], model.timezone, model.text_normalisation)
+    views = model.featurizer.transform(prepared, need_embedding=False)
     names = np.concatenate([[f"word “{t}”" for t in model.featurizer.term_names()],
                             [SIGNALS.get(n, n.replace("lang_", "language: ")) for n in FEATURE_NAMES]])
     result = {}

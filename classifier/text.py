@@ -19,6 +19,7 @@ import re
 
 from classifier.email_text import clean_domain, clean_email, sender_token, split_header_block
 from classifier.limits import MAX_BODY_CHARS, MAX_CLEAN_CHARS
+from classifier.normalisation import VERSION as TEXT_NORMALISATION, normalise_text
 
 MAX_CHARS = MAX_CLEAN_CHARS
 MAX_RAW_CHARS = MAX_BODY_CHARS
@@ -91,18 +92,27 @@ def fold_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n", text).strip()
 
 
-def normalise(text: object, sender_domain: str | None = None) -> str:
+def normalise(text: object, sender_domain: str | None = None,
+              text_normalisation: int = TEXT_NORMALISATION) -> str:
     """Clean one ticket text; anything that is not a string (None, NaN, numbers) becomes text or ''.
 
     The sender's domain (from a header block at the top of the text, else `sender_domain`, the ticket's
-    requester) ends the text as one word, so the word TF-IDF can learn which customers send what."""
+    requester) ends the text as one word, so the word TF-IDF can learn which customers send what.
+
+    `text_normalisation` is the model's text normalisation (`classifier.normalisation`); 0, for models trained
+    before it, cleans exactly as they were trained. From 1 the raw text is put in one Unicode form before any
+    pattern reads it (so a sign-off in NFD or laced with zero-width spaces is still found), keeping its case for
+    the e-mail patterns; the cleaned text is then case folded, and what HTML entities decoded is normalised too."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
     if not isinstance(text, str):
         text = str(text)
     text = text[:MAX_RAW_CHARS]
+    if text_normalisation:
+        text = normalise_text(text, fold_case=False)[:MAX_RAW_CHARS]
     text, domain = split_header_block(text)
-    cleaned = fold_whitespace(cut_history(strip_html(text)))
+    cleaned = cut_history(strip_html(text))
+    cleaned = fold_whitespace(normalise_text(cleaned) if text_normalisation else cleaned)
     domain = domain or clean_domain(sender_domain)
     if not cleaned or not domain:
         return cleaned[:MAX_CHARS]

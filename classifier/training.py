@@ -23,6 +23,7 @@ from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer,
 from classifier.label_model import LabelModel
 from classifier.members import MEMBERS, MemberSpec, member_spec
 from classifier.model import TicketClassifier
+from classifier.normalisation import VERSION as TEXT_NORMALISATION
 from classifier.progress import Progress, silent
 from classifier.selective import SELECTIVE, choose_thresholds
 from classifier.stacking import choose_stacker, fit_member, fit_stacker, make_folds, out_of_fold, select_members
@@ -152,7 +153,7 @@ def _fit_classifier(tickets: list[Ticket], labels: dict[str, np.ndarray],
         label_models.append(label_model)
         report["labels"][name] = label_report
     report["train_seconds"] = round(time.perf_counter() - started, 1)
-    model = TicketClassifier(featurizer, label_models, options.timezone)
+    model = TicketClassifier(featurizer, label_models, options.timezone, TEXT_NORMALISATION)  # as prepare_all read them
     # every model knows what it was trained on, so `evaluate` can tell when its data overlaps (all callers:
     # train, the clock's retrain, the starter model)
     setattr(model, TRAINING_HASHES, text_hashes(tickets))

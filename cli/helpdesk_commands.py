@@ -45,7 +45,7 @@ def _routing_check(args: argparse.Namespace) -> int:
     from integrations.base import FetchUnavailable
     from integrations.errors import HelpdeskError
     from integrations.registry import build_helpdesk
-    from integrations.routing_check import routing_problems
+    from integrations.routing_check import routing_problems, unknown_agent_settings
 
     settings = _settings()
     try:
@@ -53,6 +53,7 @@ def _routing_check(args: argparse.Namespace) -> int:
     except RoutingError as exc:
         return _fail(f"routing file: {exc}")
     report: dict[str, list[str]] = {}
+    unknown_agents: list[set[str]] = []
     for key in [args.helpdesk] if args.helpdesk else HELPDESKS:
         adapter = build_helpdesk(key, settings)
         if adapter.dry_run:
@@ -60,11 +61,17 @@ def _routing_check(args: argparse.Namespace) -> int:
                 return _fail(f"{key} API is not configured (see the README, Connecting {key.capitalize()})")
             continue
         try:
-            report[key] = routing_problems(routing, key, adapter.catalog())
+            catalog = adapter.catalog()
+            team = getattr(getattr(adapter, "assigner", None), "team", None)
+            report[key] = routing_problems(routing, key, catalog, team)
+            unknown_agents.append(unknown_agent_settings(routing, catalog))
         except (HelpdeskError, FetchUnavailable) as exc:
             return _fail(f"cannot read {key}'s groups, agents and fields: {exc}")
     if not report:
         return _fail("no helpdesk API is configured: nothing to check against")
+    # an agent's own cap or hours may name an agent of either helpdesk: wrong only when none has them
+    for name in sorted(set.intersection(*unknown_agents)):
+        report[next(iter(report))].append(f"assignment.agents.{name}: no agent {name!r} in {' or '.join(report)}")
     if args.json:
         print(json.dumps(report))
     for key, problems in report.items():

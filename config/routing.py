@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# An assignee that is a rule, not an agent: chosen per ticket among the available members of the route's group.
+LEAST_LOADED, ROUND_ROBIN = "least_loaded", "round_robin"
+ASSIGNMENT_RULES = (LEAST_LOADED, ROUND_ROBIN)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class RoutingError(Exception):
@@ -35,8 +40,82 @@ class CategoryField(_Strict):
 
 class HelpdeskRoute(_Strict):
     group: int | str | None = None  # id (or, for `triage routing check`, a name)
-    assignee: int | str | None = None
+    assignee: int | str | None = None  # an agent id or name, or a rule: "least_loaded" | "round_robin"
     field: CategoryField | None = None
+
+    @model_validator(mode="after")
+    def _rule_needs_group(self) -> "HelpdeskRoute":
+        if self.assignee_rule is not None and self.group is None:
+            raise ValueError(f"assignee {self.assignee!r} chooses among a group's members: set `group` too")
+        return self
+
+    @property
+    def assignee_rule(self) -> str | None:
+        return self.assignee if self.assignee in ASSIGNMENT_RULES else None
+
+
+class AgentHours(_Strict):
+    """Per agent (by id or name): a cap of their own, and working hours in their time zone."""
+
+    max_open: int | None = Field(None, ge=0)
+    time_zone: str | None = None  # IANA name, e.g. "Europe/Paris"; default UTC
+    hours: str | None = None  # "09:00-17:30"; outside them the agent takes no new tickets
+    days: list[str] | None = None  # ["mon", "tue", ...]; default every day
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and parse_hours(value) is None:
+            raise ValueError(f"hours must be HH:MM-HH:MM, e.g. 09:00-17:30 (got {value!r})")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            wrong = [day for day in value if day.lower()[:3] not in WEEKDAYS]
+            if wrong or not value:
+                raise ValueError(f"days are some of {', '.join(WEEKDAYS)} (got {value!r})")
+            return [day.lower()[:3] for day in value]
+        return value
+
+
+def parse_hours(text: str) -> tuple[int, int] | None:
+    """"09:00-17:30" -> minutes of the day (540, 1050); an end before the start runs past midnight."""
+    found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not found:
+        return None
+    start_h, start_m, end_h, end_m = (int(part) for part in found.groups())
+    if start_h > 24 or end_h > 24 or start_m > 59 or end_m > 59:
+        return None
+    start, end = start_h * 60 + start_m, end_h * 60 + end_m
+    return None if start == end or max(start, end) > 24 * 60 else (start, end)
+
+
+class AssignmentConfig(_Strict):
+    """`[assignment]`: how many open tickets an agent may hold before the rules give them no more."""
+
+    max_open_per_agent: int | None = Field(None, ge=0)  # unset: no cap
+    agents: dict[str, AgentHours] = Field(default_factory=dict)  # by agent id or name
+
+    def settings_for(self, agent_id: str, name: str | None) -> AgentHours:
+        return self.agents.get(str(agent_id)) or (self.agents.get(name) if name else None) or AgentHours()
+
+    def cap_for(self, agent_id: str, name: str | None) -> int | None:
+        own = self.settings_for(agent_id, name).max_open
+        return own if own is not None else self.max_open_per_agent
 
 
 class CategoryRoute(_Strict):
@@ -53,6 +132,7 @@ class RoutingConfig(_Strict):
     # below this share of known content words the model is guessing, however confident: review
     min_vocabulary_coverage: float = Field(0.5, ge=0.0, le=1.0)
     categories: dict[str, CategoryRoute] = Field(default_factory=dict)
+    assignment: AssignmentConfig = AssignmentConfig()
 
     def route_for(self, category: str) -> CategoryRoute:
         return self.categories.get(category, CategoryRoute())
@@ -107,6 +187,11 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         if model is RoutingConfig and name == "categories" and parts:
             parts.pop(0)
             model = CategoryRoute
+        elif model is RoutingConfig and name == "assignment":
+            model = AssignmentConfig
+        elif model is AssignmentConfig and name == "agents" and parts:
+            parts.pop(0)
+            model = AgentHours
         elif model is CategoryRoute and name in ("zendesk", "freshdesk"):
             model = HelpdeskRoute
         elif model is HelpdeskRoute and name == "field":

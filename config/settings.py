@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # a ticket still running after this is stopped (its child process killed) and counted as a failed attempt;
     # unset: five sixths of the lease (50 s), so that no second worker takes a ticket that is still running
     triage_ticket_time_limit_seconds: float | None = Field(None, gt=0)
+    # how old an agent's open count, availability or a group's members may be when assignment uses them
+    triage_assignment_refresh_seconds: float = Field(60.0, gt=0, le=86400)
+    # helpdesk calls a minute that assignment's reads (members, availability, open counts) may spend
+    triage_assignment_reads_per_minute: int = Field(100, ge=2, le=10000)
     triage_webhook_tolerance_seconds: int = Field(300, ge=1)  # max clock skew of a signed delivery
     triage_max_body_bytes: int = Field(1024 * 1024, ge=1024)
     # `triage web`: a request's headers and body must have arrived this long after its first byte, else 408

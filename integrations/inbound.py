@@ -45,14 +45,17 @@ class IgnoredEvent:
 
 @dataclass(frozen=True)
 class TicketRerouted:
-    """A ticket-updated delivery naming the ticket's group or category now: maybe an agent's re-routing,
-    which `learning.rerouting` records as a correction when it differs from what we set."""
+    """A ticket-updated delivery naming the ticket's group or category now (maybe an agent's re-routing,
+    which `learning.rerouting` records as a correction when it differs from what we set), or its status or
+    assignee (a solved or reassigned ticket frees an agent's slot for the tickets waiting for capacity)."""
 
     helpdesk: str
     ticket_id: str
     group: str | None
     category: str | None
-    agent: str | None = None
+    agent: str | None = None  # who made the change
+    status: str | None = None
+    assignee: str | None = None  # the assignee's id now
 
 
 class DeliveryRejected(Exception):

@@ -8,46 +8,61 @@ from __future__ import annotations
 
 from typing import Callable
 
+from config.routing import AssignmentConfig, load_routing
 from config.settings import Settings
+from integrations.assignment import Assigner
 from integrations.base import DryRunHelpdesk, HelpdeskAdapter, ReviewNotifier, StoreReviewQueue
 from store.database import Store
 
 HELPDESKS = ("zendesk", "freshdesk")
 
 
-def _zendesk(settings: Settings, store: Store) -> HelpdeskAdapter:
+def _zendesk(settings: Settings, store: Store, assignment: AssignmentConfig) -> HelpdeskAdapter:
     from integrations.zendesk.adapter import ZendeskAdapter
     from integrations.zendesk.client import build_zenpy
+    from integrations.zendesk.team import ZendeskTeam
 
-    return ZendeskAdapter(build_zenpy(settings, store))
+    zenpy = build_zenpy(settings, store)
+    return ZendeskAdapter(zenpy, assigner=_assigner(settings, store, "zendesk", ZendeskTeam(zenpy), assignment))
 
 
-def _freshdesk(settings: Settings, store: Store) -> HelpdeskAdapter:
+def _freshdesk(settings: Settings, store: Store, assignment: AssignmentConfig) -> HelpdeskAdapter:
     from integrations.freshdesk.adapter import FreshdeskAdapter
     from integrations.freshdesk.client import build_client
+    from integrations.freshdesk.team import FreshdeskTeam
 
-    return FreshdeskAdapter(build_client(settings, store))
+    client = build_client(settings, store)
+    return FreshdeskAdapter(client, assigner=_assigner(settings, store, "freshdesk", FreshdeskTeam(client), assignment))
 
 
-ADAPTERS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, Store], HelpdeskAdapter]]] = {
+def _assigner(settings: Settings, store: Store, key: str, team, assignment: AssignmentConfig) -> Assigner:
+    return Assigner(store, key, team, assignment, settings.triage_assignment_refresh_seconds)
+
+
+Build = Callable[[Settings, Store, AssignmentConfig], HelpdeskAdapter]
+ADAPTERS: dict[str, tuple[Callable[[Settings], bool], Build]] = {
     "zendesk": (lambda s: s.zendesk_enabled, _zendesk),
     "freshdesk": (lambda s: s.freshdesk_enabled, _freshdesk),
 }
 
 
-def build_helpdesk(key: str, settings: Settings, store: Store | None = None) -> HelpdeskAdapter:
-    """The adapter for `key`: the real one when its API is configured, else dry-run."""
+def build_helpdesk(key: str, settings: Settings, store: Store | None = None,
+                   assignment: AssignmentConfig | None = None) -> HelpdeskAdapter:
+    """The adapter for `key`: the real one when its API is configured, else dry-run. `assignment` is the
+    routing file's `[assignment]` (read from TRIAGE_ROUTING_FILE when not given)."""
     if key not in ADAPTERS:
         raise KeyError(f"unknown helpdesk {key!r}; known: {', '.join(HELPDESKS)}")
     enabled, build = ADAPTERS[key]
     if not enabled(settings):
         return DryRunHelpdesk(key)
-    return build(settings, store or Store(settings.database_url))
+    if assignment is None:
+        assignment = load_routing(settings.triage_routing_file).assignment
+    return build(settings, store or Store(settings.database_url), assignment)
 
 
-def build_helpdesks(settings: Settings) -> dict[str, HelpdeskAdapter]:
+def build_helpdesks(settings: Settings, assignment: AssignmentConfig | None = None) -> dict[str, HelpdeskAdapter]:
     store = Store(settings.database_url) if not settings.dry_run else None
-    return {key: build_helpdesk(key, settings, store) for key in HELPDESKS}
+    return {key: build_helpdesk(key, settings, store, assignment) for key in HELPDESKS}
 
 
 def build_notifier(settings: Settings) -> ReviewNotifier:

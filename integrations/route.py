@@ -45,6 +45,7 @@ def build_route(
             note += f", confidence {confidence:.2f}"
         if model_version:
             note += f", model {model_version}"
+    extra = {"assignment_note": True} if routing.note and target and target.assignee_rule else {}
     return Route(
         category=category,
         tags=list(dict.fromkeys(tags)),
@@ -52,4 +53,5 @@ def build_route(
         assignee=target.assignee if target else None,
         field=target.field.model_dump(exclude_none=True) if target and target.field else None,
         note=note,
+        extra=extra,
     )

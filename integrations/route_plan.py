@@ -10,11 +10,14 @@
   took the write, before we recorded it) finds the tag and adds no second note: writes are idempotent.
 - A group or assignee that does not exist in the helpdesk (deleted since the routing file was written)
   is never written; it is reported in `skipped`.
+- An assignee that is a rule (`least_loaded`, `round_robin`) is left for `integrations.assignment` to
+  choose within the route's group, and only while nobody is assigned.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dataclass_field
 
+from config.routing import ASSIGNMENT_RULES
 from integrations.base import Catalog
 from integrations.route import TAG_PREFIX, Route, slug
 
@@ -35,6 +38,9 @@ class Plan:
     field_value: object = None
     note: str | None = None
     skipped: list[str] = dataclass_field(default_factory=list)
+    assign_rule: str | None = None  # the assignee is chosen by this rule among `assign_group`'s members
+    assign_group: str | None = None
+    taken: bool = False  # a person assigned the ticket (before, or between our read and our write)
 
     @property
     def empty(self) -> bool:
@@ -50,6 +56,7 @@ def plan_route(route: Route, now: TicketState, catalog: Catalog | None, before: 
     plan = Plan()
     if before is not None and agent_routed(before, now):
         plan.skipped.append("everything: an agent routed the ticket meanwhile")
+        plan.taken = True
         return plan
     plan.add_tags = [tag for tag in route.tags if tag not in now.tags]
     own_tag = TAG_PREFIX + slug(route.category)
@@ -65,10 +72,15 @@ def plan_route(route: Route, now: TicketState, catalog: Catalog | None, before: 
     if now.assignee:
         if route.group is not None or route.assignee is not None:
             plan.skipped.append(f"group and assignee: already assigned to {now.assignee}")
+        plan.taken = True
         return plan
     group = _existing(route.group, catalog.groups if catalog else None, "group", plan.skipped)
     if group is not None and group != now.group:
         plan.group = group
+    if route.assignee in ASSIGNMENT_RULES:
+        if group is not None:
+            plan.assign_rule, plan.assign_group = str(route.assignee), group
+        return plan
     plan.assignee = _existing(route.assignee, catalog.agents if catalog else None, "assignee", plan.skipped)
     return plan
 

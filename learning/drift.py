@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from classifier.drift_reference import per_ticket, sketch
 from classifier.limits import MAX_BODY_CHARS
+from classifier.normalisation import normalise_text
 from store.models import DriftCheck
 from learning import drift_signals, live_window
 
@@ -55,8 +56,9 @@ def length_bucket(text: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    """Distinct content words of a ticket's text, read only as far as the classifier reads it (its raw cap)."""
-    return {w for w in (m.lower() for m in _WORD.findall(text[:MAX_BODY_CHARS])) if w not in _STOP}
+    """Distinct content words of a ticket's text, read only as far as the classifier reads it (its raw cap), in
+    the one Unicode form the classifier reads (`classifier.normalisation`): an NFD or full-width word is the word."""
+    return {w for w in _WORD.findall(normalise_text(text[:MAX_BODY_CHARS])) if w not in _STOP}
 
 
 def term_shares(texts: list[str], terms: list[str] | None = None) -> dict[str, float]:

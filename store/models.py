@@ -233,3 +233,68 @@ class WorkerHeartbeat(Base):
 
     identity: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TeamGroup(Base):
+    """A helpdesk group as its last member read found it: which agents are in it, and when we read that."""
+
+    __tablename__ = "team_groups"
+    __table_args__ = (UniqueConstraint("helpdesk", "group_id", name="uq_team_groups_helpdesk_group"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    group_id: Mapped[str] = mapped_column(CleanString(64))
+    name: Mapped[str | None] = mapped_column(CleanString(255))
+    members: Mapped[list[str]] = mapped_column(JSONValue, default=list)  # agent ids
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentLoad(Base):
+    """One agent of a helpdesk: availability, open tickets as the helpdesk last counted them, what triage
+    assigned since that count, and an operator's away mark. The row is locked while a ticket is assigned."""
+
+    __tablename__ = "agent_loads"
+    __table_args__ = (UniqueConstraint("helpdesk", "agent_id", name="uq_agent_loads_helpdesk_agent"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    agent_id: Mapped[str] = mapped_column(CleanString(64))
+    name: Mapped[str | None] = mapped_column(CleanString(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    available: Mapped[bool | None] = mapped_column(Boolean)  # the helpdesk's flag; None: it does not say
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when availability was read
+    open_count: Mapped[int | None] = mapped_column(Integer)  # None: never counted
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when that count's read began
+    assigned_since: Mapped[int] = mapped_column(Integer, default=0)  # by triage, since counted_at
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an operator's mark on the admin page
+    away_set_by: Mapped[str | None] = mapped_column(CleanString(128))
+
+
+class Assignment(Base):
+    """Who triage gave a ticket to by a rule, or that it waits for capacity (oldest first, never forgotten)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("helpdesk", "external_id", name="uq_assignments_helpdesk_ticket"),
+        Index("ix_assignments_waiting", "state", "helpdesk", "waiting_since"),
+        Index("ix_assignments_agent", "helpdesk", "agent_id", "assigned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(CleanString(32))
+    external_id: Mapped[str] = mapped_column(CleanString(64))
+    group_id: Mapped[str] = mapped_column(CleanString(64))
+    group_name: Mapped[str | None] = mapped_column(CleanString(255))
+    rule: Mapped[str] = mapped_column(CleanString(16))  # least_loaded | round_robin
+    category: Mapped[str | None] = mapped_column(CleanString(255))
+    route: Mapped[dict[str, Any]] = mapped_column(JSONValue)  # applied again when a waiting ticket gets room
+    state: Mapped[str] = mapped_column(CleanString(16))  # waiting | assigned | taken | closed
+    agent_id: Mapped[str | None] = mapped_column(CleanString(64))
+    agent_name: Mapped[str | None] = mapped_column(CleanString(255))
+    reason: Mapped[str | None] = mapped_column(CleanText)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the helpdesk took our assignee
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -26,9 +26,12 @@ class BudgetRule:
     key: str  # e.g. "zendesk:ticket_updates"
     limit: int  # calls allowed ...
     period: float = 60.0  # ... per this many seconds
+    burst_size: int | None = None  # at most this many at once (default: a tenth of the limit, at most 10)
 
     @property
     def burst(self) -> float:
+        if self.burst_size is not None:
+            return float(max(1, min(self.burst_size, self.limit)))
         return float(max(1, min(10, self.limit // 10)))
 
     @property

@@ -58,3 +58,7 @@ def write_back_failure_outcome(exc: Exception) -> str:
     if isinstance(exc, RateLimited):
         return "rate_limited"
     return "failed" if getattr(exc, "permanent", False) else "retry"
+ASSIGNMENTS = Counter(
+    "triage_assignments", "Tickets given to an agent by a rule (least_loaded, round_robin), by helpdesk, rule and "
+    "outcome: assigned, waiting (nobody had room: the group is written and the ticket waits), taken (a person "
+    "assigned it first) or closed", ["helpdesk", "rule", "outcome"])

@@ -1,6 +1,7 @@
 """Gauges read from the store when Prometheus scrapes: right whichever process or machine did the work.
 
-Each scrape runs a few small GROUP BY counts (deliveries by state use the `ix_deliveries_due` index).
+Each scrape runs a few small GROUP BY counts (deliveries by state use the `ix_deliveries_due` index, tickets
+waiting for capacity `ix_assignments_waiting`).
 A store that cannot be read gives `triage_store_up 0` and no other store gauge, never a failed scrape.
 """
 from __future__ import annotations
@@ -10,10 +11,12 @@ import logging
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from sqlalchemy import func, select
 
+from store.assignments import waiting_summary
 from store.models import OPEN_STATES, Correction, Delivery, ReviewMessage, WriteBack
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
+HELPDESKS = ("zendesk", "freshdesk")  # as integrations.registry.HELPDESKS (a layer above this one)
 
 
 class StoreCollector:
@@ -50,6 +53,7 @@ class StoreCollector:
             pending = session.execute(select(WriteBack.kind, func.count()).where(WriteBack.state == "pending")
                                       .group_by(WriteBack.kind)).all()
             corrections = session.execute(select(Correction.source, func.count()).group_by(Correction.source)).all()
+            capacity = waiting_summary(session)
 
         depth = GaugeMetricFamily("triage_queue_depth", "Deliveries not finished yet, by state", labels=["state"])
         for state in OPEN_STATES:
@@ -75,6 +79,7 @@ class StoreCollector:
         for source, count in corrections:
             total.add_metric([source], count)
         yield total
+        yield from _capacity_gauges(capacity, utcnow())
 
     def _model_info(self):
         version = current_model_version(self.runtime)
@@ -83,6 +88,22 @@ class StoreCollector:
         info = InfoMetricFamily("triage_model", "The model version this process serves (or would load)")
         info.add_metric([], {"version": version})
         return info
+
+
+def _capacity_gauges(summary: dict, now):
+    """Tickets waiting for an agent with room, per helpdesk (assignment by load: `store.assignments`)."""
+    count = GaugeMetricFamily("triage_tickets_waiting_for_capacity",
+                              "Tickets routed to a group whose agents were all at their cap or away, not yet assigned",
+                              labels=["helpdesk"])
+    age = GaugeMetricFamily("triage_oldest_capacity_wait_seconds",
+                            "Seconds the oldest ticket waiting for capacity has waited, per helpdesk",
+                            labels=["helpdesk"])
+    for helpdesk in sorted(set(HELPDESKS) | set(summary)):  # 0, not a missing series, once the queue is empty
+        waiting, oldest = summary.get(helpdesk, (0, None))
+        count.add_metric([helpdesk], waiting)
+        age.add_metric([helpdesk], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    yield count
+    yield age
 
 
 def current_model_version(runtime) -> str | None:

@@ -31,10 +31,20 @@ class Scripted:
     path_prefix: str = ""
     retry_after: str | None = None
     delay: float = 0.0
+    body: object = None  # answer with this instead of {"error": ...}: JSON, or bytes sent as they are
+    content_type: str | None = None
 
 
 class FakeServer:
     """Subclasses implement `route(method, path, query, body) -> (status, json_body, headers)`."""
+
+    def ensure_groups(self, group_ids: list[int]) -> None:
+        """Groups an agent is added to exist: unknown ids become "Group <id>" (subclasses keep `groups` and
+        `add_group(id, name)`)."""
+        known = {group["id"] for group in self.groups}
+        for group_id in group_ids:
+            if group_id not in known:
+                self.add_group(group_id, f"Group {group_id}")
 
     def __init__(self):
         self.requests: list[Recorded] = []
@@ -75,6 +85,12 @@ class FakeServer:
         with self.lock:
             self.scripted.append(Scripted(status, count, method, path_prefix, retry_after, delay))
 
+    def answer(self, path_prefix: str, body: object, status: int = 200, count: int = 1, method: str | None = None,
+               content_type: str | None = None) -> None:
+        """The next `count` matching requests answer `body` (bytes: sent raw, e.g. a proxy's HTML page)."""
+        with self.lock:
+            self.scripted.append(Scripted(status, count, method, path_prefix, body=body, content_type=content_type))
+
     def calls(self, method: str | None = None, path_prefix: str = "", status: int | None = None) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if (method is None or r.method == method)
@@ -109,6 +125,10 @@ class FakeServer:
             if scripted.delay:
                 time.sleep(scripted.delay)
             status, payload = scripted.status, {"error": f"scripted {scripted.status}"}
+            if scripted.body is not None:
+                payload = scripted.body
+            if scripted.content_type:
+                headers["Content-Type"] = scripted.content_type
             if scripted.retry_after is not None:
                 headers["Retry-After"] = scripted.retry_after
         elif not self.authorized(handler.headers):
@@ -116,9 +136,9 @@ class FakeServer:
         else:
             status, payload, headers = self.route(handler.command, split.path, record.query, body)
         record.status = status
-        data = json.dumps(payload).encode() if payload is not None else b""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode() if payload is not None else b""
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
         handler.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             handler.send_header(name, value)

@@ -4,18 +4,28 @@ export, groups, users, ticket fields, 401/404/409/422/429), for tests and the wr
 Every request is recorded. Knobs: `fail(...)` scripts answers; `agent_edits[id] = {...}` is applied just
 before our next PUT to that ticket (an agent who wrote between our read and our write); `update_limit`
 answers 429 above that many ticket updates in any 60 s; `random_429` answers 429 to that share of calls.
+
+The team (assignment by load): group memberships (cursor pages of `list_page_size`), users show_many, the
+Agent Availability API (JSON:API, unified `agent_status`; `availability_api = False` answers 404 as for an
+account without it) and the search count API, computed live from the tickets. Shared test API with the
+Freshdesk fake: add_group, add_agent, set_available, solve_for, open_count.
 """
 from __future__ import annotations
 
 import base64
 import calendar
+import itertools
 import random
+import re
 import time
 
 from fake_helpdesk_server import FakeServer, SlidingWindow, basic_auth, iso
 
 EMAIL, TOKEN = "bot@example.com", "zendesk-api-token"
 EPOCH = 1_700_000_000
+STATUS_ORDER = ("new", "open", "pending", "hold", "solved", "closed")  # what search's status<x compares
+OPEN_STATUSES = ("new", "open", "pending")
+ONLINE, OFFLINE = {"id": 3, "name": "online"}, {"id": 2, "name": "offline"}  # Zendesk's default unified statuses
 
 
 class FakeZendesk(FakeServer):
@@ -37,6 +47,12 @@ class FakeZendesk(FakeServer):
         self.applied: dict[int, int] = {}  # ticket id -> updates that succeeded
         self.page_size = 2
         self._clock = EPOCH
+        self.memberships: list[dict] = []  # {"id", "user_id", "group_id", "default"}
+        self.availability: dict[int, bool] = {}  # agent id -> online (unified agent status)
+        self.availability_api = True  # False: the account lacks the Agent Availability API (404)
+        self.list_page_size = 100  # the most a cursor page of memberships or availabilities holds
+        self._ids = itertools.count(900000)
+        self._membership_ids = itertools.count(1)
 
     def authorized(self, headers) -> bool:
         return headers.get("Authorization") == basic_auth(f"{EMAIL}/token", TOKEN)
@@ -50,6 +66,57 @@ class FakeZendesk(FakeServer):
             ticket.update(fields)
             self.tickets[ticket_id] = ticket
             return ticket
+
+    # the team: the API the assignment scenario tests share with FakeFreshdesk
+
+    def add_group(self, group_id: int, name: str) -> dict:
+        with self.lock:
+            for group in self.groups:
+                if group["id"] == group_id:
+                    group.update(name=name, deleted=False)
+                    return group
+            group = {"id": group_id, "name": name, "deleted": False}
+            self.groups.append(group)
+            return group
+
+    def add_agent(self, agent_id: int, name: str, groups: list[int], available: bool = True, open_tickets: int = 0,
+                  active: bool = True) -> dict:
+        """An agent (a user with role agent) in `groups`, with `open_tickets` open tickets assigned."""
+        with self.lock:
+            self.ensure_groups(groups)
+            self.users = [u for u in self.users if u["id"] != agent_id]
+            user = {"id": agent_id, "name": name, "role": "agent", "active": active, "suspended": False}
+            self.users.append(user)
+            for position, group_id in enumerate(groups):
+                self.memberships.append({"id": next(self._membership_ids), "user_id": agent_id, "group_id": group_id,
+                                         "default": position == 0})
+            self.availability[agent_id] = available
+            for _ in range(open_tickets):
+                self.add_ticket(next(self._ids), status="open", assignee_id=agent_id,
+                                group_id=groups[0] if groups else None)
+            return user
+
+    def set_available(self, agent_id: int, available: bool) -> None:
+        with self.lock:
+            self.availability[agent_id] = available
+
+    def solve_for(self, agent_id: int, n: int) -> list[int]:
+        """Mark n of the agent's open tickets solved; their ids."""
+        with self.lock:
+            mine = [t for t in self.tickets.values()
+                    if t.get("assignee_id") == agent_id and t["status"] in OPEN_STATUSES]
+            solved = []
+            for ticket in mine[:n]:
+                self._write(ticket, {"status": "solved"})
+                solved.append(ticket["id"])
+            return solved
+
+    def open_count(self, agent_id: int) -> int:
+        """The truth: the agent's new, open and pending tickets."""
+        with self.lock:
+            return sum(1 for t in self.tickets.values()
+                       if t.get("assignee_id") is not None and int(t["assignee_id"]) == int(agent_id)
+                       and t.get("status") in OPEN_STATUSES)
 
     def route(self, method, path, query, body):
         with self.lock:
@@ -72,6 +139,15 @@ class FakeZendesk(FakeServer):
                 return 200, {"users": users, "meta": {"has_more": False}, "links": {"next": None}}, {}
             if path == "/api/v2/ticket_fields.json":
                 return 200, {"ticket_fields": self.ticket_fields, "meta": {"has_more": False}, "links": {"next": None}}, {}
+            if method == "GET" and (match := re.fullmatch(r"/api/v2/groups/(\d+)/memberships(?:\.json)?", path)):
+                return self._memberships(int(match.group(1)), query)
+            if method == "GET" and path in ("/api/v2/users/show_many.json", "/api/v2/users/show_many"):
+                ids = {int(i) for i in (query.get("ids") or [""])[0].split(",") if i.strip()}
+                return 200, {"users": [u for u in self.users if u["id"] in ids]}, {}
+            if method == "GET" and path.startswith("/api/v2/agent_availabilities"):
+                return self._availabilities(path, query)
+            if method == "GET" and path in ("/api/v2/search/count.json", "/api/v2/search/count"):
+                return self._search_count((query.get("query") or [""])[0])
             if path == "/api/v2/users/me.json":
                 return 200, {"user": {"id": 7002, "name": "Ada Admin", "role": "admin"}}, {}
             return 404, {"error": "InvalidEndpoint", "description": f"no {method} {path}"}, {}
@@ -133,6 +209,76 @@ class FakeZendesk(FakeServer):
         return 200, {"tickets": page, "after_cursor": after,
                      "after_url": f"{self.url}/api/v2/incremental/tickets/cursor.json?cursor={after}",
                      "before_cursor": None, "before_url": None, "end_of_stream": end}, {}
+
+
+    def _memberships(self, group_id: int, query):
+        """List Memberships (cursor pagination): page[size], page[after]; meta.has_more and links.next."""
+        if group_id not in {g["id"] for g in self.groups}:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        rows = [m for m in self.memberships if m["group_id"] == group_id]
+        page, more, after = self._cursor_page(rows, query)
+        path = f"/api/v2/groups/{group_id}/memberships.json"
+        return 200, {"group_memberships": page,
+                     "meta": {"has_more": more, "after_cursor": after, "before_cursor": None},
+                     "links": {"next": f"{self.url}{path}?page[size]={len(page)}&page[after]={after}" if more else None,
+                               "prev": None}}, {}
+
+    def _availabilities(self, path: str, query):
+        """Agent Availability API (JSON:API): list with cursor pages, or one agent's availability."""
+        if not self.availability_api:
+            return 404, {"errors": [{"code": "NotFound", "title": "Not Found"}]}, {}
+        agent_ids = [u["id"] for u in self.users if u["role"] in ("agent", "admin") and u["id"] in self.availability]
+        rest = path.removeprefix("/api/v2/agent_availabilities").removesuffix(".json").strip("/")
+        if rest:
+            if not rest.isdigit() or int(rest) not in agent_ids:
+                return 404, {"errors": [{"code": "NotFound", "title": "Not Found"}]}, {}
+            return 200, {"data": self._availability_of(int(rest))}, {}
+        page, more, after = self._cursor_page(agent_ids, query)
+        return 200, {"data": [self._availability_of(agent_id) for agent_id in page],
+                     "links": {"first": None, "last": None, "prev": None,
+                               "next": (f"{self.url}/api/v2/agent_availabilities?page[size]={len(page)}"
+                                        f"&page[after]={after}") if more else None},
+                     "meta": {"has_more": more, "after_cursor": after, "before_cursor": None}}, {}
+
+    def _availability_of(self, agent_id: int) -> dict:
+        groups = [m["group_id"] for m in self.memberships if m["user_id"] == agent_id]
+        status = dict(ONLINE if self.availability.get(agent_id) else OFFLINE, reason="AGENT_STATUS_SWITCHER",
+                      updated_at="2024-01-01T00:00:00Z")
+        return {"type": "agent_availabilities", "id": f"agent_availabilities|{agent_id}",
+                "attributes": {"agent_id": agent_id, "agent_status": status, "group_ids": groups, "skills": [],
+                               "version": 1}}
+
+    def _cursor_page(self, rows: list, query) -> tuple[list, bool, str | None]:
+        size = min(int((query.get("page[size]") or ["100"])[0]), self.list_page_size)
+        offset = int(base64.urlsafe_b64decode(query["page[after]"][0]).decode()) if query.get("page[after]") else 0
+        page = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        after = base64.urlsafe_b64encode(str(offset + len(page)).encode()).decode() if page else None
+        return page, more, after
+
+    def _search_count(self, text: str):
+        """Search count for ticket queries: type:ticket, assignee:<id>, group:<id>, status:<s>, status<s, status>s."""
+        checks = []
+        for term in text.split():
+            match = re.fullmatch(r"(type|assignee|group|status)([:<>])(\w+)", term)
+            if match is None:
+                return 400, {"error": "InvalidQuery", "description": f"unsupported term {term!r}"}, {}
+            key, op, value = match.groups()
+            if key == "type":
+                if value != "ticket":
+                    return 400, {"error": "InvalidQuery", "description": "only type:ticket here"}, {}
+                continue
+            if key == "status":
+                if value not in STATUS_ORDER:
+                    return 400, {"error": "InvalidQuery", "description": f"unknown status {value}"}, {}
+                rank = STATUS_ORDER.index(value)
+                checks.append(lambda t, op=op, rank=rank: {":": rank == STATUS_ORDER.index(t["status"]),
+                                                          "<": STATUS_ORDER.index(t["status"]) < rank,
+                                                          ">": STATUS_ORDER.index(t["status"]) > rank}[op])
+            else:
+                field = "assignee_id" if key == "assignee" else "group_id"
+                checks.append(lambda t, field=field, value=value: str(t.get(field)) == value)
+        return 200, {"count": sum(1 for t in self.tickets.values() if all(check(t) for check in checks))}, {}
 
 
 def _epoch(text: str) -> int:

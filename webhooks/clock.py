@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from learning.jobs import add_learning_jobs
 from webhooks.corrections import sweep_corrections
 from webhooks.queue import sweep
+from webhooks.waiting import DRAIN_SECONDS, sweep_waiting
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
@@ -20,6 +21,8 @@ def build_scheduler(runtime) -> BackgroundScheduler:
     scheduler.add_job(_sweep, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="sweep",
                       max_instances=1, coalesce=True, replace_existing=True)
     scheduler.add_job(sweep_corrections, "interval", seconds=SWEEP_SECONDS, args=[runtime], id="corrections",
+                      max_instances=1, coalesce=True, replace_existing=True)
+    scheduler.add_job(sweep_waiting, "interval", seconds=DRAIN_SECONDS, args=[runtime], id="waiting",
                       max_instances=1, coalesce=True, replace_existing=True)
     add_learning_jobs(scheduler, runtime)  # retrain, drift, alerts, retry of failed deliveries, purge
     return scheduler

@@ -17,7 +17,7 @@ from api.errors import error_response
 from api.request_body import BodyRefused, parse_json, read_body
 from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge, TicketRerouted
 from learning.rerouting import record_update
-from store import inbox
+from store import assignments, inbox
 from telemetry.metrics import WEBHOOK_DELIVERIES
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,10 @@ def receive(helpdesk: str):
         WEBHOOK_DELIVERIES.labels(helpdesk, "ignored").inc()
         return jsonify(ignored=event.event_type), 200
     if isinstance(event, TicketRerouted):  # an agent moved the ticket: a correction if it differs from ours
-        recorded = record_update(runtime.store, runtime.routing, event)
-        WEBHOOK_DELIVERIES.labels(helpdesk, "correction" if recorded else "ignored").inc()
-        return jsonify(correction=recorded), 200
+        recorded = record_update(runtime.store, runtime.routing, event) if event.group or event.category else False
+        freed = _capacity_changed(runtime.store, event) if event.status or event.assignee else False
+        WEBHOOK_DELIVERIES.labels(helpdesk, "correction" if recorded else ("updated" if freed else "ignored")).inc()
+        return jsonify(correction=recorded, capacity=freed), 200
     with runtime.store.autocommit() as connection:  # one statement on PostgreSQL, committed when it returns
         delivery_id, new = inbox.record_delivery(connection, event, request_id=g.get("request_id"))
     if new:
@@ -64,6 +65,12 @@ def receive(helpdesk: str):
                                          "ticket_id": event.ticket_id})
     WEBHOOK_DELIVERIES.labels(helpdesk, "accepted" if new else "duplicate").inc()
     return jsonify(status="accepted", delivery_id=delivery_id, duplicate=not new), 202
+
+
+def _capacity_changed(store, event: TicketRerouted) -> bool:
+    """Solved or reassigned: the agents' counts are read again at the next chance (`store.assignments`)."""
+    with store.session() as session:
+        return assignments.ticket_changed(session, event.helpdesk, event.ticket_id, event.status, event.assignee)
 
 
 def _read_body(limit: int) -> bytes:

@@ -48,7 +48,7 @@ def build_runtime(settings: Settings, workers: str = "here") -> Runtime:
     models = ModelHolder(registry, poll_seconds=settings.triage_model_poll_seconds)
     routing = load_routing(settings.triage_routing_file)
     pipeline = Pipeline(
-        store, models, routing, build_helpdesks(settings), build_notifier(settings),
+        store, models, routing, build_helpdesks(settings, routing.assignment), build_notifier(settings),
         PipelineSettings(
             default_threshold=settings.triage_confidence_threshold,
             max_attempts=settings.triage_max_attempts,

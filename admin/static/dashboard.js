@@ -1,7 +1,7 @@
 /* The dashboard's charts (window.Chart: vendor/chart.umd.min.js), drawn from the JSON in #chart-data, and the
    refresh in place: every REFRESH_MS the page fetches data.json (same query string, so a notice keeps being
    read back) and redraws the charts and the server-rendered parts ([data-part]) without reloading. A part the
-   reviewer is using (focus inside, or a select changed) is left alone until they are done. */
+   reviewer is using (focus inside, or a select or away date changed) is left alone until they are done. */
 (function () {
   "use strict";
   var REFRESH_MS = 15000;
@@ -104,6 +104,8 @@
   // the route form: the group and assignee the routing file gives the chosen category
   document.addEventListener("change", function (event) {
     var select = event.target;
+    // a date being typed into an away form is kept until it is sent
+    if (select.matches && select.matches("form.away input")) { select.setAttribute("data-changed", "1"); return; }
     if (!select.matches || !select.matches("form.route select")) { return; }
     select.setAttribute("data-changed", "1");
     var option = select.options[select.selectedIndex];

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from classifier.ticket import Ticket
+from integrations.assignment import Assigner, settle_assignee
 from integrations.base import Catalog, HistoryPage, HistoryTicket, TicketField, WebhookMixin
 from integrations.catalog_cache import CachedCatalog
 from integrations.freshdesk.client import FreshdeskClient
@@ -21,6 +22,7 @@ from integrations.route_plan import TicketState, plan_route
 HELPDESK = "freshdesk"
 STATUS_NAMES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 HISTORY_STATUSES = (4, 5)
+CLOSED_STATUSES = (4, 5)  # resolved, closed: a waiting ticket resolved meanwhile needs no responder
 MAX_PAGE = 300  # Freshdesk refuses `page` above 300: we restart from the last `updated_at` instead
 SOURCES = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback_widget", 10: "outbound_email"}
 
@@ -29,9 +31,11 @@ class FreshdeskAdapter(WebhookMixin):
     key = HELPDESK
     dry_run = False
 
-    def __init__(self, client: FreshdeskClient, catalog: CachedCatalog | None = None):
+    def __init__(self, client: FreshdeskClient, catalog: CachedCatalog | None = None,
+                 assigner: Assigner | None = None):
         self.client = client
         self.catalog_cache = catalog or CachedCatalog(self._load_catalog)
+        self.assigner = assigner  # for assignees that are rules (least_loaded, round_robin)
 
     def fetch_ticket(self, external_id: str) -> Ticket:
         return ticket_from_raw(self._read(external_id))
@@ -49,8 +53,10 @@ class FreshdeskAdapter(WebhookMixin):
         if route.field and not field_name:
             plan.skipped.append("field: Freshdesk fields are set by name (cf_...)")
             plan.field_value = None
+        choice = settle_assignee(self.assigner, plan, route, external_id, catalog.groups if catalog else None,
+                                 closed=current.get("status") in CLOSED_STATUSES)
         if plan.empty:
-            return _result(external_id, None, None, plan.skipped)
+            return _result(external_id, None, None, plan.skipped, choice)
         note = None
         if plan.note and not self._has_note(external_id, plan.note):
             note = {"body": plan.note, "private": True}
@@ -66,7 +72,9 @@ class FreshdeskAdapter(WebhookMixin):
             update["custom_fields"] = {field_name: plan.field_value}
         if update:
             self.client.put(f"/api/v2/tickets/{external_id}", update)
-        return _result(external_id, update or None, note, plan.skipped)
+        if self.assigner is not None and "responder_id" in update:
+            self.assigner.confirm(external_id, choice)
+        return _result(external_id, update or None, note, plan.skipped, choice)
 
     def history(self, since: datetime, cursor: str | None = None) -> Iterator[HistoryPage]:
         """The ticket list by `updated_since`, oldest first; the cursor is the page we are at."""
@@ -106,8 +114,11 @@ class FreshdeskAdapter(WebhookMixin):
         return any(c.get("private") and (c.get("body_text") or c.get("body")) == text for c in conversations)
 
 
-def _result(external_id: str, written: dict | None, note: dict | None, skipped: list[str]) -> dict:
-    return {"helpdesk": HELPDESK, "ticket": external_id, "written": written, "note": note, "skipped": skipped}
+def _result(external_id: str, written: dict | None, note: dict | None, skipped: list[str], choice=None) -> dict:
+    result = {"helpdesk": HELPDESK, "ticket": external_id, "written": written, "note": note, "skipped": skipped}
+    if choice is not None:
+        result["assignment"] = choice.to_dict()
+    return result
 
 
 def ticket_from_raw(raw: dict) -> Ticket:

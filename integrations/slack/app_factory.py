@@ -15,9 +15,10 @@ from slack_sdk import WebClient
 
 from integrations.slack.client import Retrying, make_client
 from integrations.slack.clicks import ROUTED, LEFT, ClickRecorder
-from integrations.slack.messages import (ACTION_LEAVE, ACTION_ROUTE_PREFIX, escape, left_outcome, parse_block_id,
-                                         resolved_message, routed_outcome)
+from integrations.slack.messages import (ACTION_LEAVE, ACTION_ROUTE_PREFIX, assignment_outcome, escape, left_outcome,
+                                         parse_block_id, resolved_message, routed_outcome)
 from integrations.slack.reviewers import Reviewers
+from store.assignments import written_assignment
 from webhooks.corrections import RetryPolicy, apply_pending_corrections
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,15 @@ class ClickFlow:
         outcome = routed_outcome(user, category) if result.outcome == ROUTED else left_outcome(user)
         name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
         text = f"{name}: routed to {escape(category)} by <@{user}>" if category else f"{name}: left to the agents"
-        self._update(client, channel, ts, resolved_message(_posted_blocks(body), text, outcome))
+        blocks = _posted_blocks(body)
+        self._update(client, channel, ts, resolved_message(blocks, text, outcome))  # at once, whatever the helpdesk
         if result.write_back_id is not None:
             apply_pending_corrections(self.runtime.store, self.runtime.pipeline.helpdesks,
                                       RetryPolicy.from_settings(self.runtime.settings), only_id=result.write_back_id)
+            with self.runtime.store.session() as session:
+                assigned = assignment_outcome(written_assignment(session, result.write_back_id))
+            if assigned:  # a rule chose the assignee: say who got the ticket and why
+                self._update(client, channel, ts, resolved_message(blocks, text, f"{outcome}\n{assigned}"))
 
     def _update(self, client: WebClient, channel: str, ts: str, message: dict) -> None:
         """The click is already recorded; if Slack fails here the buttons stay, and a later click is told."""

@@ -155,3 +155,14 @@ def routed_outcome(user_id: str, category: str) -> str:
 
 def left_outcome(user_id: str) -> str:
     return f":raising_hand: <@{user_id}> left this to the agents."
+
+
+def assignment_outcome(assignment: dict | None) -> str | None:
+    """Who got the ticket by a rule and why ("least loaded in Billing: 3 open of 10"), or that it waits."""
+    if not assignment:
+        return None
+    reason = escape(str(assignment.get("reason") or ""))
+    if assignment.get("waiting"):
+        return f":hourglass_flowing_sand: Waiting for capacity: {reason}. Assigned as soon as someone has room."
+    name = escape(str(assignment.get("agent_name") or assignment.get("agent")))
+    return f":bust_in_silhouette: Assigned to *{name}*: {reason}."

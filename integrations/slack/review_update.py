@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from integrations.slack import slack_configured
 from integrations.slack.clicks import review_prediction
 from integrations.slack.client import Retrying, make_client
-from integrations.slack.messages import escape, resolved_message, review_message
+from integrations.slack.messages import assignment_outcome, escape, resolved_message, review_message
 from store.models import ReviewMessage, TicketRecord
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def admin_outcome(category: str | None) -> str:
 
 
 def update_resolved_review(runtime, review_id: int, category: str | None, client: WebClient | None = None,
-                           retrying: Retrying | None = None) -> bool:
+                           retrying: Retrying | None = None, assignment: dict | None = None) -> bool:
     """True when Slack took the update; False when there is no message, Slack is off, or Slack failed."""
     from webhooks.pipeline import prediction_from_record, ticket_from_record
 
@@ -47,7 +47,10 @@ def update_resolved_review(runtime, review_id: int, category: str | None, client
     client = client or make_client(settings)
     name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
     text = f"{name}: routed to {escape(category)} by an admin" if category else f"{name}: left to the agents"
-    update = resolved_message(posted["blocks"], text, admin_outcome(category))
+    outcome = admin_outcome(category)
+    if assigned := assignment_outcome(assignment):  # who got the ticket by a rule, and why
+        outcome = f"{outcome}\n{assigned}"
+    update = resolved_message(posted["blocks"], text, outcome)
     try:
         (retrying or Retrying(attempts=3, max_wait=5.0)).call(
             "chat.update", lambda: client.chat_update(channel=channel, ts=ts, **update))

@@ -14,6 +14,7 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket as ZenpyTicket
 
 from classifier.ticket import Ticket
+from integrations.assignment import Assigner, settle_assignee
 from integrations.base import Catalog, HistoryPage, HistoryTicket, TicketField, WebhookMixin
 from integrations.catalog_cache import CachedCatalog
 from integrations.errors import Conflict
@@ -24,15 +25,17 @@ from integrations.zendesk.errors import translated
 HELPDESK = "zendesk"
 MAX_CONFLICTS = 3  # then the delivery is retried later like any transient failure
 HISTORY_STATUSES = ("solved", "closed")
+CLOSED_STATUSES = ("solved", "closed")  # a waiting ticket solved meanwhile needs no assignee
 
 
 class ZendeskAdapter(WebhookMixin):
     key = HELPDESK
     dry_run = False
 
-    def __init__(self, zenpy: Zenpy, catalog: CachedCatalog | None = None):
+    def __init__(self, zenpy: Zenpy, catalog: CachedCatalog | None = None, assigner: Assigner | None = None):
         self.zenpy = zenpy
         self.catalog_cache = catalog or CachedCatalog(self._load_catalog)
+        self.assigner = assigner  # for assignees that are rules (least_loaded, round_robin)
 
     def fetch_ticket(self, external_id: str) -> Ticket:
         return ticket_from_raw(self._read(external_id))
@@ -50,14 +53,18 @@ class ZendeskAdapter(WebhookMixin):
             plan = plan_route(route, _state(current, field_id), catalog, before=before)
             if field_id is None and route.field:
                 plan.skipped.append(f"field: {route.field} does not exist in Zendesk")
+            choice = settle_assignee(self.assigner, plan, route, external_id, catalog.groups if catalog else None,
+                                     closed=current.get("status") in CLOSED_STATUSES)
             if plan.empty:
-                return _result(external_id, None, plan.skipped, conflicts)
+                return _result(external_id, None, plan.skipped, conflicts, choice)
             update = _update(external_id, plan, field_id, current["updated_at"])
             written = update.to_dict(serialize=True)  # before the call: zenpy forgets it once sent
             try:
                 with translated():
                     self.zenpy.tickets.update(update)
-                return _result(external_id, written, plan.skipped, conflicts)
+                if self.assigner is not None:
+                    self.assigner.confirm(external_id, choice)
+                return _result(external_id, written, plan.skipped, conflicts, choice)
             except Conflict:
                 conflicts += 1
                 if conflicts >= MAX_CONFLICTS:
@@ -116,9 +123,12 @@ def _update(external_id: str, plan, field_id: str | None, updated_at: str) -> Ze
     return update
 
 
-def _result(external_id: str, written: dict | None, skipped: list[str], conflicts: int) -> dict:
-    return {"helpdesk": HELPDESK, "ticket": external_id, "written": written, "skipped": skipped,
-            "conflicts": conflicts}
+def _result(external_id: str, written: dict | None, skipped: list[str], conflicts: int, choice=None) -> dict:
+    result = {"helpdesk": HELPDESK, "ticket": external_id, "written": written, "skipped": skipped,
+              "conflicts": conflicts}
+    if choice is not None:
+        result["assignment"] = choice.to_dict()
+    return result
 
 
 def _field_by_name(route: Route) -> bool:

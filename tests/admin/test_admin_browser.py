@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from admin_seed import ADMIN_TOKEN, SECRET_SUBJECT, add_registry_version
+from admin_seed import ADMIN_TOKEN, SECRET_SUBJECT, add_registry_version, log_in
 from browser import browser_page, live_server, screenshot
 from classifier.registry import ModelRegistry
 from store.models import Correction, Delivery, WriteBack
@@ -20,17 +20,6 @@ NON_BLANK_PIXELS = """id => {
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
   return painted;
 }"""
-
-
-def log_in(page, base: str, problems: list[str]) -> None:
-    """Logs in from the login form; script errors and CSP violations from then on are added to `problems`
-    (the login page's own 401 is expected)."""
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "401" not in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{base}/admin")
-    page.fill("#token", ADMIN_TOKEN)
-    page.click("#login")
-    page.wait_for_selector("body[data-drawn]")
 
 
 def refresh_in_place(page) -> None:

@@ -101,7 +101,7 @@ def test_data_json_gives_the_charts_and_every_part_for_the_refresh(admin_app, se
     client = admin_app.test_client()
     first = client.get("/admin/data.json", headers=BEARER).get_json()
     assert set(first["sections"]) == {"notices", "automation-figures", "accuracy-figures", "backlog", "reviews",
-                                      "failed", "models", "drift-table"}
+                                      "failed", "models", "drift-table", "assignment"}
     assert SECRET_SUBJECT in first["sections"]["reviews"] and first["charts"]["accuracy"]["overall"]["judged"] == 3
     with store.session() as session:  # someone routes the waiting ticket in Slack meanwhile
         session.get(ReviewMessage, seeded["review_id"]).state = "resolved"

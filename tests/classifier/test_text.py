@@ -6,9 +6,10 @@ def test_html_quotes_and_signature_are_removed():
            "Best regards,<br>Ann Smith<br>Head of Things<br>"
            "On Mon, 3 Feb 2025 at 10:00, Support wrote:<br>&gt; old text about invoices")
     text = normalise(raw)
-    assert text.startswith("My printer is jammed.")
+    assert text.startswith("my printer is jammed.")  # case folded (classifier.normalisation)
     assert "error 42" in text
-    assert "invoices" not in text and "Ann Smith" not in text and "<" not in text
+    assert "invoices" not in text and "ann smith" not in text and "<" not in text
+    assert normalise(raw, None, 0).startswith("My printer is jammed.")  # models from before: case kept
 
 
 def test_quoted_lines_and_whitespace_fold():

@@ -23,12 +23,12 @@ zendesk = { field = { name = "Priority", value = "x" } }
 """
 
 
-def run_check(tmp_path, store, fake_zendesk, monkeypatch, capsys, *extra):
+def run_check(tmp_path, store, fake_zendesk, monkeypatch, capsys, *extra, routing_text: str = ROUTING):
     from cli import helpdesk_commands
     from fake_zendesk import EMAIL, TOKEN
 
     routing = tmp_path / "routing.toml"
-    routing.write_text(ROUTING)
+    routing.write_text(routing_text)
     for name, value in {"DATABASE_URL": store.url, "ZENDESK_API_URL": fake_zendesk.url, "ZENDESK_EMAIL": EMAIL,
                         "ZENDESK_API_TOKEN": TOKEN, "ZENDESK_WEBHOOK_SECRET": "s",
                         "TRIAGE_ROUTING_FILE": str(routing)}.items():
@@ -57,6 +57,36 @@ def test_routing_check_passes_when_everything_exists(tmp_path, store, fake_zende
     fake_zendesk.ticket_fields.append({"id": 557, "title": "Priority", "type": "text"})
     code, out = run_check(tmp_path, store, fake_zendesk, monkeypatch, capsys)
     assert code == 0 and out.out.strip() == "zendesk: routing file matches the helpdesk"
+
+
+ASSIGNMENT_ROUTING = """
+[assignment]
+max_open_per_agent = 10
+[assignment.agents."Ana Agent"]
+max_open = 5
+[assignment.agents."Nobody Here"]
+max_open = 3
+
+[categories.REFUND]
+zendesk = { group = "Billing", assignee = "least_loaded" }
+
+[categories.SHIPPING]
+zendesk = { group = "Shipping", assignee = "round_robin" }
+"""
+
+
+def test_routing_check_checks_assignment_rules_against_the_live_groups_and_agents(
+        tmp_path, store, fake_zendesk, monkeypatch, capsys):
+    fake_zendesk.add_agent(7101, "Bo Billing", [100])  # Billing has an active member; Shipping has none
+    fake_zendesk.add_agent(7102, "Cy Gone", [200], active=False)
+    code, out = run_check(tmp_path, store, fake_zendesk, monkeypatch, capsys, "--json",
+                          routing_text=ASSIGNMENT_ROUTING)
+    assert code == 1
+    assert json.loads(out.out) == {"zendesk": [
+        "categories.SHIPPING.zendesk.assignee: round_robin has nobody to choose from: group 'Shipping' has no "
+        "active members",
+        "assignment.agents.Nobody Here: no agent 'Nobody Here' in zendesk",
+    ]}  # the rules are not taken for agent names, and Ana Agent exists
 
 
 def test_the_bucket_never_lets_more_than_the_limit_through_in_any_period(store):

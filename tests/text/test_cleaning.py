@@ -55,8 +55,9 @@ def test_cleaning_still_does_its_job():
     raw = ("<html><style>p {color: red}</style><div>My printer is jammed.</div><script>x<y</script><br>"
            "Error 42.<br><br>\n\n\nBest regards,<br>Ann<br>"
            "On Mon, 3 Feb 2025 at 10:00, Support wrote:<br>&gt; old text about invoices")
-    assert normalise(raw) == "My printer is jammed.\nError 42."
+    assert normalise(raw, None, 0) == "My printer is jammed.\nError 42."  # as models before normalisation read it
+    assert normalise(raw) == "my printer is jammed.\nerror 42."
     # nothing of its own above the quote: the quoted message is all there is to classify
     assert normalise("\n\nOn Mon, Support wrote:\n> only history") == "only history"
-    assert normalise("Thanks,\n\nmy card was charged twice") == "Thanks,\nmy card was charged twice"
+    assert normalise("Thanks,\n\nmy card was charged twice") == "thanks,\nmy card was charged twice"
     assert normalise("a < b and c > d, <unclosed") == "a < b and c > d, <unclosed"

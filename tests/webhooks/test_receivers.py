@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from helpdesk_signing import freshdesk_headers, zendesk_signed_headers
 from store.models import Delivery, TicketRecord
-from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET
+from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET, post_freshdesk, post_zendesk
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -19,16 +19,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 def deliveries(app) -> int:
     with app.extensions["triage"].store.session() as session:
         return session.scalar(select(func.count()).select_from(Delivery))
-
-
-def post_zendesk(client, body: bytes, secret: str = ZENDESK_SECRET, **kwargs):
-    headers = {"Content-Type": "application/json", **zendesk_signed_headers(secret, body, **kwargs)}
-    return client.post("/webhooks/zendesk", data=body, headers=headers)
-
-
-def post_freshdesk(client, body: bytes, secret: str = FRESHDESK_SECRET):
-    headers = {"Content-Type": "application/json", **freshdesk_headers(secret)}
-    return client.post("/webhooks/freshdesk", data=body, headers=headers)
 
 
 POST = {"zendesk": post_zendesk, "freshdesk": post_freshdesk}
