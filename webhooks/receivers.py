@@ -54,9 +54,12 @@ def receive(helpdesk: str):
         return jsonify(ignored=event.event_type), 200
     if isinstance(event, TicketRerouted):  # an agent moved the ticket: a correction if it differs from ours
         recorded = record_update(runtime.store, runtime.routing, event) if event.group or event.category else False
-        freed = _capacity_changed(runtime.store, event) if event.status or event.assignee else False
-        WEBHOOK_DELIVERIES.labels(helpdesk, "correction" if recorded else ("updated" if freed else "ignored")).inc()
-        return jsonify(correction=recorded, capacity=freed), 200
+        answer = {"correction": recorded}
+        if event.status or event.assignee:  # a finished or reassigned ticket: maybe a freed slot
+            answer["capacity"] = _capacity_changed(runtime.store, event)
+        outcome = "correction" if recorded else ("updated" if answer.get("capacity") else "ignored")
+        WEBHOOK_DELIVERIES.labels(helpdesk, outcome).inc()
+        return jsonify(answer), 200
     with runtime.store.autocommit() as connection:  # one statement on PostgreSQL, committed when it returns
         delivery_id, new = inbox.record_delivery(connection, event, request_id=g.get("request_id"))
     if new:
