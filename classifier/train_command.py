@@ -107,7 +107,7 @@ def _drift_reference(model, train_tickets, train_labels, test_tickets) -> dict:
     if not test_tickets:
         return {}
     from classifier.drift_reference import fit_centroids
-    from learning.drift import reference_profile
+    from classifier.drift_profile import reference_profile
 
     fit_centroids(model, train_tickets, train_labels)
     return {"drift_reference": reference_profile(model, test_tickets)}

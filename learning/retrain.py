@@ -21,7 +21,7 @@ from classifier.selective import fallback_threshold, stored
 from classifier.train_command import data_fingerprint
 from classifier.training import TrainOptions, fit_classifier
 from learning import training_set
-from learning.drift import reference_profile
+from classifier.drift_profile import reference_profile
 from learning.promotion import decide, record_version
 from learning.training_set import Example, TrainingSet
 from store.database import Store

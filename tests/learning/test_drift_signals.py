@@ -15,11 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from classifier.artifact import load_model
 from classifier.drift_reference import per_ticket, sketch
+from classifier.drift_profile import reference_profile
 from classifier.training import TrainOptions, fit_classifier
 from config.settings import load_settings
 from learning import drift_signals
 from learning.alerts import check_alerts
-from learning.drift import check, reference_profile
+from learning.drift import check
 from learning_stream import FAST, VOCABULARY, examples, stream_day, ticket
 from store.models import PredictionRecord, TicketRecord
 from store.types import utcnow

@@ -7,10 +7,10 @@ import pytest
 
 from classifier.limits import MAX_LOG_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from pathological import hostile_texts
+from classifier.drift_profile import words
 from integrations import payload_fields as fields
 from integrations.inbound import MalformedPayload
 from integrations.zendesk.webhook import strip_comment_header
-from learning.drift import words
 from telemetry.redaction import CUT, REDACTED, SecretRedactor
 
 HOSTILE = hostile_texts()

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.features import prepare
+from classifier.drift_profile import words
 from classifier.limits import MAX_CLEAN_CHARS
 from classifier.normalisation import MAX_EXPANSION, MAX_MARKS, VERSION, check_version, normalise_text
 from classifier.text import normalise
 from classifier.ticket import Ticket
-from learning.drift import words
 
 FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 MARKS = ("Mn", "Mc", "Me")
