@@ -15,11 +15,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from integrations.inbound import InboundEvent
-from store.models import DONE, FAILED, OPEN_STATES, RECEIVED, Delivery, TicketRecord
+from store.inbound_event import InboundEvent
+from store.models import DONE, FAILED, OPEN_STATES, RECEIVED, Delivery, TicketRecord, WriteBack
 from store.types import utcnow
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+DROPPED = "dropped"  # a dead letter an operator gave up on: kept with its error, never retried
 
 
 def record_delivery(db: Session | Connection, event: InboundEvent, request_id: str | None = None) -> tuple[int, bool]:
@@ -248,6 +249,7 @@ def record_failure(
     delivery.attempts += 1
     if delivery.attempts >= max_attempts:
         delivery.failed_step, delivery.state = delivery.state, FAILED
+        _mark_route(session, [delivery_id], ("pending",), FAILED)
         return FAILED
     delay = max(min(max_seconds, base_seconds * 2 ** (delivery.attempts - 1)), not_before_seconds or 0.0)
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -273,7 +275,16 @@ def dead_letter(session: Session, delivery_id: int, owner: str, error: str) -> s
         return "lost_lease"
     delivery.attempts += 1
     delivery.failed_step, delivery.state = delivery.state, FAILED
+    _mark_route(session, [delivery_id], ("pending",), FAILED)
     return FAILED
+
+
+def _mark_route(session: Session, delivery_ids: list[int], from_states: tuple[str, ...], to_state: str) -> None:
+    """The automatic route of these deliveries follows them: failed with a dead letter, pending again when it
+    is requeued, dropped with it; so every count reads its real state from the write-back alone."""
+    if delivery_ids:
+        session.execute(update(WriteBack).where(WriteBack.delivery_id.in_(delivery_ids), WriteBack.kind == "route",
+                                                WriteBack.state.in_(from_states)).values(state=to_state))
 
 
 def _give_back(session: Session, delivery_id: int, owner: str, error: str) -> Delivery | None:
@@ -311,7 +322,23 @@ def retry(session: Session, delivery_ids: list[int] | None = None) -> list[int]:
         delivery.attempts = 0
         delivery.next_attempt_at = utcnow()
         requeued.append(delivery.id)
+    _mark_route(session, requeued, (FAILED,), "pending")
     return requeued
+
+
+def drop(session: Session, delivery_ids: list[int]) -> list[int]:
+    """Give up on dead-lettered deliveries for good: `dropped`, kept with their error, never retried, out of
+    the latency figures; their automatic route is marked dropped too. Returns those that were failed."""
+    wanted = [i for i in delivery_ids if 0 < i <= MAX_ID]
+    if not wanted:
+        return []
+    now = utcnow()
+    dropped = sorted(session.scalars(
+        update(Delivery).where(Delivery.id.in_(wanted), Delivery.state == FAILED)
+        .values(state=DROPPED, finished_at=now, updated_at=now, lease_owner=None, lease_until=None)
+        .returning(Delivery.id)))
+    _mark_route(session, dropped, ("pending", FAILED), DROPPED)
+    return dropped
 
 
 def counts_by_state(session: Session) -> dict[str, int]:
