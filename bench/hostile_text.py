@@ -67,7 +67,7 @@ def one_ticket(app, client, ticket_id: int, subject: str, body: str) -> dict:
 
     from integrations.slack.messages import review_message
     from store.models import Delivery, PredictionRecord, TicketRecord
-    from webhooks.pipeline import prediction_from_record, ticket_from_record
+    from store.ticket_records import prediction_from_record, ticket_from_record
 
     runtime = app.extensions["triage"]
     raw = payload(ticket_id, subject, body)

@@ -19,7 +19,7 @@ from typing import Callable
 
 from sqlalchemy import bindparam, insert, select, update
 
-from classifier.prediction import FieldPrediction, Prediction
+from classifier.prediction import Prediction
 from classifier.selective import stored
 from classifier.ticket import Ticket
 from config.routing import RoutingConfig
@@ -32,7 +32,7 @@ from store import inbox
 from store.database import Store
 from store.models import (CLASSIFIED, DONE, RECEIVED, REVIEW, ROUTED, Delivery, PredictionRecord, ReviewMessage,
                           TicketRecord, WriteBack)
-from store.ticket_records import ticket_from_record
+from store.ticket_records import prediction_from_record, ticket_from_record
 from store.types import utcnow
 from telemetry import pipeline_metrics
 from telemetry.log_context import request_id_bound
@@ -388,11 +388,3 @@ def _prediction_values(delivery_id: int, ticket_id: int, prediction: Prediction,
 def _champion(session, delivery_id: int) -> PredictionRecord:
     return session.scalar(select(PredictionRecord).where(PredictionRecord.delivery_id == delivery_id,
                                                          PredictionRecord.role == "champion"))
-
-
-def prediction_from_record(record: PredictionRecord) -> Prediction:
-    return Prediction(category=record.category, confidence=record.confidence, probabilities=record.probabilities,
-                      explanation=list(record.explanation), model_version=record.model_version,
-                      prediction_set=list(record.prediction_set),
-                      fields={k: FieldPrediction(**v) for k, v in (record.fields or {}).items()},
-                      derived=dict(record.derived or {}))

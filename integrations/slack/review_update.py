@@ -29,7 +29,7 @@ def admin_outcome(category: str | None) -> str:
 def update_resolved_review(runtime, review_id: int, category: str | None, client: WebClient | None = None,
                            retrying: Retrying | None = None, assignment: dict | None = None) -> bool:
     """True when Slack took the update; False when there is no message, Slack is off, or Slack failed."""
-    from webhooks.pipeline import prediction_from_record, ticket_from_record
+    from store.ticket_records import prediction_from_record, ticket_from_record
 
     settings = runtime.settings
     if client is None and not slack_configured(settings):

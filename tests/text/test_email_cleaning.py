@@ -16,7 +16,7 @@ from classifier.normalisation import normalise_text
 from classifier.text import fold_whitespace, normalise
 from classifier.ticket import Ticket
 from pathological import SIZE, hostile_texts
-from webhooks.pipeline import ticket_from_record
+from store.ticket_records import ticket_from_record
 
 OUTLOOK_REPLY = """Hi team,
 
