@@ -14,13 +14,18 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import abort, redirect, request, url_for
+from sqlalchemy import select
 
-from admin.views import blueprint, check_csrf, no_such, render_dashboard, runtime, wants_json
+from admin.auth import operator
+from admin.paging import kept_args
+from admin.blueprint import blueprint, check_csrf, no_such, runtime, wants_json
+from admin.page import render_dashboard
 from api.errors import error_response
+from store import audit
 from store.assignments import set_away
+from store.models import AgentLoad
 from store.types import utcnow
 
-SET_BY = "admin"  # issue 21 names the operator
 FURTHEST = timedelta(days=366)
 _HELPDESK = re.compile(r"[a-z]{1,32}")
 _AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}")  # helpdesk agent ids are numbers; room for more
@@ -42,16 +47,27 @@ def away(helpdesk: str, agent_id: str):
             if wants_json():
                 return error_response(400, "bad_until", str(exc))
             return render_dashboard(400, str(exc))
+    by = operator(request)
     with runtime().store.session() as session:
-        known = set_away(session, helpdesk, agent_id, until, SET_BY)
+        agent = session.scalar(select(AgentLoad).where(AgentLoad.helpdesk == helpdesk, AgentLoad.agent_id == agent_id))
+        was = _away(agent) if agent is not None else None
+        known = set_away(session, helpdesk, agent_id, until, by)
+        if known:  # in the same transaction as the mark
+            audit.record(session, by, audit.AWAY, f"agent:{helpdesk}:{agent_id}", was,
+                         {"away_until": until.isoformat() if until else None, "set_by": by if until else None})
     if not known:
         return no_such("agent", f"{helpdesk}/{agent_id}")
     log.info("agent marked from the admin page", extra={"helpdesk": helpdesk, "agent_id": agent_id,
                                                        "away_until": until.isoformat() if until else None})
     if wants_json():
         return {"status": "away" if until else "back", "helpdesk": helpdesk, "agent_id": agent_id,
-                "away_until": until.isoformat() if until else None, "set_by": SET_BY if until else None}
-    return redirect(url_for("admin.dashboard", agent=f"{helpdesk}:{agent_id}", _anchor="assignment"), code=303)
+                "away_until": until.isoformat() if until else None, "set_by": by if until else None}
+    return redirect(url_for("admin.dashboard", agent=f"{helpdesk}:{agent_id}", **kept_args(request.form),
+                            _anchor="assignment"), code=303)
+
+
+def _away(agent: AgentLoad) -> dict:
+    return {"away_until": agent.away_until.isoformat() if agent.away_until else None, "set_by": agent.away_set_by}
 
 
 def away_until(form, now: datetime) -> datetime:

@@ -1,9 +1,11 @@
 """The backlog and latency panel: what is waiting now, and how fast tickets went through over the last day.
 
 Backlog: unfinished deliveries by state and the age of the oldest, tickets waiting for a person's review
-and the age of the oldest, write-backs not yet confirmed by the helpdesk. Latency, last 24 hours:
-p50/p99 of the model's prediction time (`predictions.latency_ms`) and of received -> done per delivery
-(done: routed automatically, or posted for review; a person's review time is not in it).
+and the age of the oldest, write-backs not yet confirmed by the helpdesk (pending: still being tried) and those
+that failed (nothing retries them: they wait on the failed items), each counted once in its real state (a route
+whose delivery was dead-lettered is failed, one dropped is in neither). Latency, last 24 hours: p50/p99 of the
+model's prediction time (`predictions.latency_ms`) and of received -> done per delivery that finished `done`
+(routed automatically, or posted for review; a person's review time is not in it, nor a dropped delivery's wait).
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import OPEN_STATES, Delivery, PredictionRecord, ReviewMessage, WriteBack
+from admin.charts import route_state
+from store.models import DONE, OPEN_STATES, Delivery, PredictionRecord, ReviewMessage, WriteBack
 from store.types import utcnow
 
 WINDOW = timedelta(hours=24)
@@ -28,15 +31,28 @@ def backlog(session: Session, now: datetime | None = None) -> dict:
     oldest_delivery = session.scalar(select(func.min(Delivery.received_at)).where(Delivery.state.in_(OPEN_STATES)))
     reviews, oldest_review = session.execute(select(func.count(), func.min(ReviewMessage.created_at))
                                              .where(ReviewMessage.state == "open")).one()
-    pending = dict(session.execute(select(WriteBack.kind, func.count()).where(WriteBack.state == "pending")
-                                   .group_by(WriteBack.kind)).all())
+    writes = write_back_states(session)
     return {
         "deliveries": by_state, "open_deliveries": sum(by_state.values()),
         "oldest_delivery_seconds": _age(now, oldest_delivery),
         "reviews": reviews or 0, "oldest_review_seconds": _age(now, oldest_review),
-        "pending_write_backs": {"route": pending.get("route", 0), "correction": pending.get("correction", 0)},
+        "pending_write_backs": {kind: writes.get((kind, "pending"), 0) for kind in ("route", "correction")},
+        "failed_write_backs": {kind: writes.get((kind, "failed"), 0) for kind in ("route", "correction")},
         "latency": latency(session, now),
     }
+
+
+def write_back_states(session: Session) -> dict[tuple[str, str], int]:
+    """{(kind, state): count} of write-backs not written, a route in its delivery's state if that failed or was
+    dropped (a correction shares its review's delivery, whose state says nothing about the correction)."""
+    W, D = WriteBack, Delivery
+    rows = session.execute(select(W.kind, W.state, D.state, func.count()).outerjoin(D, D.id == W.delivery_id)
+                           .where(W.state.in_(("pending", "failed"))).group_by(W.kind, W.state, D.state)).all()
+    found: dict[tuple[str, str], int] = {}
+    for kind, write_state, delivery_state, count in rows:
+        state = route_state(write_state, delivery_state) if kind == "route" else write_state
+        found[(kind, state)] = found.get((kind, state), 0) + count
+    return found
 
 
 def latency(session: Session, now: datetime) -> dict:
@@ -48,7 +64,7 @@ def latency(session: Session, now: datetime) -> dict:
         .order_by(PredictionRecord.id.desc()).limit(MAX_SAMPLES)).all()
     finished = session.execute(
         select(Delivery.received_at, Delivery.finished_at)
-        .where(Delivery.finished_at >= since, Delivery.finished_at.is_not(None))
+        .where(Delivery.state == DONE, Delivery.finished_at >= since, Delivery.finished_at.is_not(None))
         .order_by(Delivery.id.desc()).limit(MAX_SAMPLES)).all()
     end_to_end = [(done - received).total_seconds() * 1000 for received, done in finished if received and done]
     return {"prediction_ms": percentiles(predicted), "end_to_end_ms": percentiles(end_to_end)}

@@ -2,7 +2,9 @@
 
 Days are UTC calendar days (the store keeps naive UTC, so SQL's `date()` gives the same day on SQLite and
 PostgreSQL). Automation rate: tickets whose automatic route the helpdesk confirmed (route write-back
-`done`), over every ticket the model decided; a route still pending or failed is not automation.
+`done`), over every ticket the model decided; a route still pending, failed or dropped is not automation. Each
+route is counted once, in its real state: a route whose delivery was dead-lettered is failed (not "not yet
+written"), and one whose delivery an operator dropped is dropped.
 Accuracy counts only tickets a person gave a verdict on: a review click (Slack or the admin page) that
 confirmed or corrected the model, or an agent's re-routing in the helpdesk (the latest one wins); right
 when that category is the predicted one. An auto-routed ticket nobody looked at is not evidence either way.
@@ -15,7 +17,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from admin.segments import UNKNOWN, language_of, tier_of
-from store.models import Correction, PredictionRecord, TicketRecord, WriteBack
+from store.inbox import DROPPED
+from store.models import FAILED, Correction, Delivery, PredictionRecord, TicketRecord, WriteBack
 from store.types import utcnow
 
 AUTO = "auto"
@@ -48,17 +51,19 @@ def volume_by_category(session: Session, since: datetime, days: list[str]) -> di
 
 def automation_rate(session: Session, since: datetime, days: list[str]) -> dict:
     """Per day (None on a day with no tickets) and overall: routed automatically and written, over decided."""
-    P, W = PredictionRecord, WriteBack
+    P, W, D = PredictionRecord, WriteBack, Delivery
     day = func.date(P.created_at)
     rows = session.execute(
-        select(day, P.decision, W.state, W.dry_run, func.count())
+        select(day, P.decision, W.state, D.state, W.dry_run, func.count())
         .outerjoin(W, and_(W.delivery_id == P.delivery_id, W.kind == "route"))
+        .outerjoin(D, D.id == P.delivery_id)
         .where(P.role == "champion", P.created_at >= since)
-        .group_by(day, P.decision, W.state, W.dry_run)
+        .group_by(day, P.decision, W.state, D.state, W.dry_run)
     ).all()
     totals, autos = dict.fromkeys(days, 0), dict.fromkeys(days, 0)
-    auto = {"decided": 0, "done": 0, "failed": 0, "pending": 0, "dry_run": 0}
-    for when, decision, state, dry_run, count in rows:
+    auto = {"decided": 0, "done": 0, "failed": 0, "dropped": 0, "pending": 0, "dry_run": 0}
+    for when, decision, write_state, delivery_state, dry_run, count in rows:
+        state = route_state(write_state, delivery_state)
         key = _day(when)
         if key not in totals:
             continue
@@ -66,13 +71,23 @@ def automation_rate(session: Session, since: datetime, days: list[str]) -> dict:
         if decision != AUTO:
             continue
         auto["decided"] += count
-        auto[state if state in ("done", "failed") else "pending"] += count
+        auto[state if state in ("done", "failed", DROPPED) else "pending"] += count
         auto["dry_run"] += count if state == "done" and dry_run else 0
         autos[key] += count if state == "done" else 0
     rate = [round(autos[d] / totals[d], 4) if totals[d] else None for d in days]
     total = sum(totals.values())
     return {"days": days, "rate": rate, "tickets": [totals[d] for d in days], "auto": auto,
             "overall": round(auto["done"] / total, 4) if total else None, "total": total}
+
+
+def route_state(write_state: str | None, delivery_state: str | None) -> str | None:
+    """A route write-back's real state: its delivery's dead letter or drop counts too (rows written before the
+    inbox marked the route with its delivery still say `pending`)."""
+    if DROPPED in (write_state, delivery_state):
+        return DROPPED
+    if FAILED in (write_state, delivery_state):
+        return FAILED
+    return write_state
 
 
 def accuracy(session: Session, since: datetime, tier_source: str = "organization") -> dict:

@@ -5,11 +5,11 @@ from datetime import datetime, time, timezone
 
 from admin import charts, tables
 from admin.assignment_panel import assignment_panel
+from admin.audit_panel import audit_page
 from admin.backlog import backlog
 from admin.drift import drift_panel
-from admin.review_panel import review_rows
+from admin.review_panel import review_page
 from admin.segments import describe
-from integrations.review_queue import open_reviews
 from store.types import utcnow
 from telemetry.store_collector import current_model_version
 
@@ -17,7 +17,10 @@ DAYS = 30
 REFRESH_SECONDS = 15
 
 
-def dashboard_data(runtime, days: int = DAYS) -> dict:
+def dashboard_data(runtime, days: int = DAYS, args=None, strict: bool = False) -> dict:
+    """`args`: the query string, whose `<table>.page`, `.q`, ... page and filter the tables (admin.paging);
+    `strict` (a bearer client): a value that names nothing raises `admin.paging.BadQuery` (a 400)."""
+    args = args if args is not None else {}
     day_list = charts.days_back(days)
     since = datetime.combine(datetime.fromisoformat(day_list[0]).date(), time.min, tzinfo=timezone.utc)
     serving = current_model_version(runtime)
@@ -33,14 +36,16 @@ def dashboard_data(runtime, days: int = DAYS) -> dict:
             "automation": charts.automation_rate(session, since, day_list),
             "accuracy": charts.accuracy(session, since, tier_source),
             "tier_source": describe(tier_source),
-            "reviews": review_rows(open_reviews(session), runtime),
-            "failed": tables.failed_deliveries(session),
+            "reviews": review_page(session, runtime, args, now, strict),
+            "failed": tables.failed_items(session, runtime.settings, now, args, strict),
             "models": tables.model_versions(session, _registry_versions(registry), serving),
+            "model_statuses": tables.STATUSES,
             "registry_current": _registry_current(registry),
             "serving": serving,
             "drift": drift_panel(session, since),
             "backlog": backlog(session),
-            "assignment": assignment_panel(session, runtime.routing.assignment, now),
+            "assignment": assignment_panel(session, runtime.routing.assignment, now, args, strict, runtime.settings),
+            "audit": audit_page(session, args, now, runtime.settings, strict),
         }
 
 

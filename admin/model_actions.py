@@ -17,6 +17,7 @@ from admin.tables import pick_metrics
 from classifier.artifact import ArtifactError, read_manifest
 from classifier.registry import RegistryError
 from learning.promotion import sync_versions
+from store import audit
 
 log = logging.getLogger(__name__)
 STARTER = "starter"  # how a form names "no registry version: the bundled starter model"
@@ -66,28 +67,36 @@ def rollback_plan(settings) -> dict:
             "current": describe(registry, _current(registry))}
 
 
-def promote(runtime, version: str, confirmed_current: str | None) -> str:
+def promote(runtime, version: str, confirmed_current: str | None, operator: str = "admin") -> str:
     registry = model_registry(runtime.settings)
     describe(registry, version)  # 404 for a version the registry does not have
-    _check_unchanged(registry, confirmed_current)
+    was = _check_unchanged(registry, confirmed_current)
     try:
         registry.promote(version)
     except (ArtifactError, RegistryError) as exc:  # a broken or incompatible artifact is never made current
         raise ModelActionError(422, "cannot_promote", str(exc)) from None
     _after_change(runtime, registry, f"promoted {version} from the admin page")
+    _audit(runtime, operator, audit.PROMOTE, version, was, version)
     return version
 
 
-def rollback(runtime, confirmed_current: str | None) -> str:
+def rollback(runtime, confirmed_current: str | None, operator: str = "admin") -> str:
     """Returns what is current now (`STARTER` for the bundled model)."""
     registry = model_registry(runtime.settings)
-    _check_unchanged(registry, confirmed_current)
+    was = _check_unchanged(registry, confirmed_current)
     try:
         now = registry.rollback()
     except RegistryError as exc:
         raise ModelActionError(409, "nothing_to_roll_back", str(exc)) from None
     _after_change(runtime, registry, f"rolled back to {now or STARTER} from the admin page")
+    _audit(runtime, operator, audit.ROLLBACK, now or STARTER, was, now or STARTER)
     return now or STARTER
+
+
+def _audit(runtime, operator: str, action: str, version: str, was: str, now: str) -> None:
+    """After the registry changed (files, not the store): the entry says what was current and what is now."""
+    with runtime.store.session() as session:
+        audit.record(session, operator, action, f"model:{version}", {"current": was}, {"current": now})
 
 
 def _current(registry) -> str | None:
@@ -97,14 +106,16 @@ def _current(registry) -> str | None:
         raise ModelActionError(409, "registry_unreadable", str(exc)) from None
 
 
-def _check_unchanged(registry, confirmed_current: str | None) -> None:
-    """`confirmed_current` None: a script that did not say (bearer); else what the confirmation showed."""
+def _check_unchanged(registry, confirmed_current: str | None) -> str:
+    """`confirmed_current` None: a script that did not say (bearer); else what the confirmation showed.
+    Returns what is current (`STARTER` for the bundled model)."""
     if confirmed_current == "":
         raise ModelActionError(400, "not_confirmed", "confirm the change on its confirmation page first")
     now = _current(registry) or STARTER
     if confirmed_current is not None and confirmed_current != now:
         raise ModelActionError(409, "changed_meanwhile", f"the current version is {now} now, not {confirmed_current} "
                                                          "as when you confirmed; look again before you act")
+    return now
 
 
 def _after_change(runtime, registry, what: str) -> None:

@@ -11,7 +11,7 @@ from flask import make_response, redirect, render_template, request, url_for
 
 from admin import auth
 from admin.model_actions import ModelActionError, promote, promotion_plan, rollback, rollback_plan
-from admin.views import blueprint, check_csrf, no_such, runtime, version_id, wants_json, _token
+from admin.blueprint import blueprint, check_csrf, keyring, no_such, runtime, version_id, wants_json
 from api.errors import error_response
 
 @blueprint.get("/models/<version>/promote")
@@ -27,7 +27,7 @@ def do_promote(version: str):
         return no_such("model version", version)
     check_csrf()
     try:
-        promote(runtime(), version, _confirmed_current())
+        promote(runtime(), version, _confirmed_current(), auth.operator(request))
     except ModelActionError as exc:
         return _refused(exc)
     if wants_json():
@@ -44,7 +44,7 @@ def confirm_rollback():
 def do_rollback():
     check_csrf()
     try:
-        now = rollback(runtime(), _confirmed_current())
+        now = rollback(runtime(), _confirmed_current(), auth.operator(request))
     except ModelActionError as exc:
         return _refused(exc)
     if wants_json():
@@ -66,7 +66,7 @@ def _confirm(plan):
     except ModelActionError as exc:
         return _refused(exc)
     response = make_response(render_template("admin/confirm_model.html", plan=found,
-                                             csrf=auth.csrf_token(request, _token()),
+                                             csrf=auth.csrf_token(request, keyring()),
                                              poll_seconds=runtime().settings.triage_model_poll_seconds))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -17,7 +17,7 @@ from integrations.review_queue import ranked_categories
 from integrations.slack.clicks import ADMIN, ADMIN_USER, LEFT, ROUTED, UNKNOWN, ClickRecorder, review_prediction
 from store.assignments import written_assignment
 from store.models import ReviewMessage, TicketRecord
-from webhooks.corrections import RetryPolicy, apply_pending_corrections
+from integrations.corrections import RetryPolicy, apply_pending_corrections
 
 log = logging.getLogger(__name__)
 NOT_FOUND, BAD_CATEGORY = "not_found", "bad_category"
@@ -31,8 +31,9 @@ class RouteOutcome:
     worker: threading.Thread | None = None  # the Slack update and helpdesk write (tests join it)
 
 
-def route_review(runtime, review_id: int, category: str | None) -> RouteOutcome:
-    """`category` None: leave the ticket to the agents (Slack's "Leave it to agents")."""
+def route_review(runtime, review_id: int, category: str | None, operator: str = ADMIN_USER) -> RouteOutcome:
+    """`category` None: leave the ticket to the agents (Slack's "Leave it to agents"); `operator` is who did it
+    (the correction's user and the audit entry's actor)."""
     with runtime.store.session() as session:
         message = session.get(ReviewMessage, review_id)
         if message is None:
@@ -44,10 +45,11 @@ def route_review(runtime, review_id: int, category: str | None) -> RouteOutcome:
     if category is not None and category not in (allowed or known_categories(runtime)):
         return RouteOutcome(BAD_CATEGORY, f"{category[:80]!r} is not a category this ticket can be routed to")
     recorder = ClickRecorder(runtime.store, runtime.routing, runtime.pipeline.helpdesks)
-    result = recorder.click(helpdesk, external_id, ADMIN_USER, category, source=ADMIN)
+    result = recorder.click(helpdesk, external_id, operator, category, source=ADMIN)
     if result.outcome not in (ROUTED, LEFT):
         return RouteOutcome(BAD_CATEGORY if result.outcome == UNKNOWN else result.outcome, result.detail)
-    log.info("review resolved from the admin page", extra={"review_id": review_id, "category": category})
+    log.info("review resolved from the admin page", extra={"review_id": review_id, "category": category,
+                                                           "operator": operator})
     worker = threading.Thread(target=_after_route, args=(runtime, review_id, category, result.write_back_id),
                               name="admin-route", daemon=True)
     worker.start()

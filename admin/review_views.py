@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 
+from admin.auth import operator
+from admin.paging import kept_args
 from admin.review_actions import BAD_CATEGORY, NOT_FOUND, route_review
-from admin.views import acting_on, blueprint, no_such, render_dashboard, runtime, wants_json
+from admin.blueprint import acting_on, blueprint, no_such, runtime, wants_json
+from admin.page import render_dashboard
 from api.errors import error_response
 from integrations.slack.clicks import LEFT, ROUTED
 
@@ -25,7 +28,7 @@ def route(review_id: str):
         return error_response(400, "missing_category", "choose a category, or leave the ticket to the agents")
     if len(category) > MAX_CATEGORY_CHARS:
         return error_response(400, "bad_category", f"a category has at most {MAX_CATEGORY_CHARS} characters")
-    result = route_review(runtime(), row, None if leave else category)
+    result = route_review(runtime(), row, None if leave else category, operator(request))
     if result.outcome == NOT_FOUND:
         return no_such("review", str(row))
     if result.outcome == BAD_CATEGORY:
@@ -37,4 +40,4 @@ def route(review_id: str):
     if wants_json():
         return {"status": result.outcome, "review_id": row, "category": None if leave else category,
                 "write_back_id": result.write_back_id}
-    return redirect(url_for("admin.dashboard", routed=row, _anchor="reviews"), code=303)
+    return redirect(url_for("admin.dashboard", routed=row, **kept_args(request.form), _anchor="reviews"), code=303)

@@ -6,7 +6,8 @@ read when the page is drawn, never written on the ticket (the classifier reads t
 and a value it never saw in training would change its predictions):
 `organization` (default) the organization's name; `requester_domain` the requester's e-mail domain;
 `tag:PREFIX` the first tag starting with PREFIX, without it (`tag:tier_` turns `tier_gold` into `gold`).
-A ticket the source says nothing about keeps the tier the helpdesk sent, if any, else `unknown`.
+A ticket the source says nothing about keeps the tier the helpdesk sent, if any, else a key that says what it
+lacks (`no organization`, `no requester domain`, `no tier_… tag`), not a tier called `unknown`.
 """
 from __future__ import annotations
 
@@ -29,7 +30,16 @@ def tier_of(source: str, *, organization: str | None, requester: str | None, tag
         found = _tag_value(tags, source[len(TAG_PREFIX):])
     else:
         found = None
-    return _key(found or stored)
+    return _key(found or stored, missing(source))
+
+
+def missing(source: str) -> str:
+    """The tier key of a ticket the source says nothing about."""
+    if source == REQUESTER_DOMAIN:
+        return "no requester domain"
+    if source.startswith(TAG_PREFIX):
+        return f"no {source[len(TAG_PREFIX):]}… tag"
+    return "no organization"
 
 
 def describe(source: str) -> str:
@@ -54,6 +64,6 @@ def _tag_value(tags, prefix: str) -> str | None:
     return None
 
 
-def _key(value: str | None) -> str:
+def _key(value: str | None, empty: str = UNKNOWN) -> str:
     text = (value or "").strip()
-    return text[:KEY_CHARS] if text else UNKNOWN
+    return text[:KEY_CHARS] if text else empty

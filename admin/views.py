@@ -9,64 +9,38 @@ something carries the CSRF token (bearer clients need none); ids in URLs that no
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Flask, current_app, make_response, redirect, render_template, request, url_for
 
 from admin import auth
-from admin.backlog import duration, milliseconds
-from admin.dashboard import chart_payload, dashboard_data
+from admin.blueprint import blueprint, check_csrf, keyring, runtime
+from admin.dashboard import chart_payload
 from admin.notices import notices
+from admin.page import SECTIONS, page_data, render_dashboard
 from api.errors import error_response
 from api.request_body import drain_refused_body
 
-# Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
-_LARGEST_ROW_ID = 2**31 - 1
 ADMIN_FORM_BYTES = 16 * 1024  # a token and a CSRF value: no admin form comes near this
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
-                      static_folder="static", static_url_path="/static")
-blueprint.add_app_template_filter(duration, "duration")
-blueprint.add_app_template_filter(milliseconds, "ms")
 
 
 # Scripts and styles only from our own static files (no inline script): what the page can run is what we ship.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-SECTIONS = ("notices", "automation-figures", "accuracy-figures", "backlog", "reviews", "failed", "models",
-            "drift-table", "assignment")  # the page's parts its script refreshes (templates/admin/parts/<name>.html)
 
 
 def init_app(app: Flask) -> None:
-    from admin import assignment_views, delivery_views, model_views, review_views  # noqa: F401  (their routes join the blueprint)
+    # the action modules add their routes to the blueprint as they are imported (they import admin.blueprint,
+    # never this module)
+    from admin import assignment_views, audit_views, delivery_views, model_views, review_views  # noqa: F401
 
     app.register_blueprint(blueprint)
 
 
-def _token() -> str | None:
-    return current_app.extensions["triage"].settings.triage_admin_token
-
-
-def runtime():
-    return current_app.extensions["triage"]
-
-
-def check_csrf() -> None:
-    if not auth.csrf_ok(request, _token()):
-        abort(403)
-
-
-def wants_json() -> bool:
-    """A bearer client (a script) gets JSON answers; a browser gets the page."""
-    return auth.bearer(request) is not None
-
-
 @blueprint.before_request
 def _guard():
-    token = _token()
+    token = keyring()
     if not token:
         return error_response(404, "not_configured", "the admin page is off: set TRIAGE_ADMIN_TOKEN to turn it on")
     if request.method == "POST" and _form_too_large():
@@ -75,8 +49,11 @@ def _guard():
     if request.endpoint in ("admin.login", "admin.static"):
         return None
     if not auth.authorised(request, token):
-        return _login_page(401, "Wrong or expired token." if auth.bearer(request) or request.cookies.get(auth.COOKIE)
-                           else None)
+        if auth.bearer(request) is not None:  # a script: JSON, never the login form
+            return error_response(401, "unauthorized", "the bearer token is not an admin token",
+                                  {"WWW-Authenticate": 'Bearer realm="triage admin", error="invalid_token"',
+                                   "Cache-Control": "no-store"})
+        return _login_page(401, "Wrong or expired token." if request.cookies.get(auth.COOKIE) else None)
     return None
 
 
@@ -112,14 +89,15 @@ def login_form():
 
 @blueprint.post("/login")
 def login():
-    token = _token()
-    if not auth.token_matches(request.form.get("token", ""), token):
-        log.info("admin login refused")
+    keys = keyring()
+    name = keys.name_for(request.form.get("token", ""))
+    if name is None:
+        log.info("admin login refused")  # never the token tried
         return _login_page(401, "Wrong token.")
     response = redirect(url_for("admin.dashboard"), code=303)
-    response.set_cookie(auth.COOKIE, auth.new_session(token), max_age=auth.SESSION_SECONDS, httponly=True,
+    response.set_cookie(auth.COOKIE, auth.new_session(keys, name), max_age=auth.SESSION_SECONDS, httponly=True,
                         samesite="Strict", secure=request.is_secure, path="/admin")
-    log.info("admin login")
+    log.info("admin login", extra={"operator": name})
     return response
 
 
@@ -137,21 +115,11 @@ def dashboard():
     return render_dashboard()
 
 
-def render_dashboard(status: int = 200, error: str | None = None):
-    """The page; `error` (an action refused, e.g. a ticket someone else routed) is shown at its top."""
-    data = dashboard_data(runtime())
-    response = make_response(render_template(
-        "admin/dashboard.html", data=data, charts=chart_payload(data), csrf=auth.csrf_token(request, _token()),
-        notices=notices(runtime(), request.args, error)), status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blueprint.get("/data.json")
 def data_json():
     """What the page's script refreshes in place: chart data and the sections' HTML (rendered here, escaped)."""
-    data = dashboard_data(runtime())
-    context = {"data": data, "csrf": auth.csrf_token(request, _token()), "notices": notices(runtime(), request.args)}
+    data = page_data()
+    context = {"data": data, "csrf": auth.csrf_token(request, keyring()), "notices": notices(runtime(), request.args)}
     sections = {name: render_template(f"admin/parts/{name}.html", **context) for name in SECTIONS}
     response = make_response({"charts": chart_payload(data), "sections": sections,
                               "updated": data["now"].strftime("%H:%M:%S")})
@@ -159,27 +127,3 @@ def data_json():
     return response
 
 
-def row_id(text: str) -> int | None:
-    """The id written in a URL as a row id, or None if no row can have it (zero, negative, huge, not digits)."""
-    if not _ROW_ID.fullmatch(text) or int(text) > _LARGEST_ROW_ID:
-        return None
-    return int(text)
-
-
-def version_id(text: str) -> str | None:
-    """A model version as written in a URL, or None if no registry folder can have that name."""
-    return text if _VERSION.fullmatch(text) and ".." not in text else None
-
-
-def no_such(thing: str, written: str):
-    return error_response(404, "not_found", f"no {thing} has the id {written[:40]!r}")
-
-
-def acting_on(thing: str, written: str) -> int:
-    """The row a form acts on: an id no row can have is a JSON 404 (before the CSRF check, so a hostile id
-    never costs more), then the form must carry its CSRF token."""
-    row = row_id(written)
-    if row is None:
-        abort(no_such(thing, written))
-    check_csrf()
-    return row

@@ -29,13 +29,13 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import helpdesk_commands, learning_commands, model_commands, service_commands
+    from cli import audit_commands, helpdesk_commands, learning_commands, model_commands, service_commands
 
     parser = argparse.ArgumentParser(prog="triage", description="Helpdesk ticket triage bot.")
     parser.add_argument("--version", action="version", version=f"triage {version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks (also accepted after the command)")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (service_commands, model_commands, helpdesk_commands, learning_commands):
+    for group in (service_commands, model_commands, helpdesk_commands, learning_commands, audit_commands):
         group.register(subcommands)
     return parser
 

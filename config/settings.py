@@ -9,6 +9,7 @@ path set in the environment is read as usual, from the folder triage starts in.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -48,7 +49,11 @@ class Settings(BaseSettings):
     triage_target_precision: float = Field(0.95, ge=0.5, le=1.0)  # `triage train` and the retrain choose for it
     triage_routing_file: Path = PROJECT_ROOT / "config" / "routing.toml"
     triage_api_keys: CommaList = Field(default_factory=list)
-    triage_admin_token: str | None = None
+    triage_admin_token: str | None = None  # the operator "admin"
+    # more operators, each with a name: "ana:<token>,bo:<token>" (config.settings.parse_admin_tokens)
+    triage_admin_tokens: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # the header an authenticating proxy names the operator in (e.g. X-Forwarded-User); unset: no header is trusted
+    triage_admin_identity_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
     # the admin page's "customer tier" segment: the organization's name, the requester's e-mail domain, or the
     # first ticket tag starting with PREFIX (Zendesk copies an organization's tags onto its tickets)
     triage_tier_source: str = Field("organization", pattern=r"^(organization|requester_domain|tag:\S+)$")
@@ -138,6 +143,18 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("triage_admin_tokens", mode="before")
+    @classmethod
+    def _named_tokens(cls, value: object) -> object:
+        return parse_admin_tokens(value) if isinstance(value, str) else value
+
+    @field_validator("triage_admin_identity_header")
+    @classmethod
+    def _identity_header(cls, value: str | None) -> str | None:
+        if value and value.lower() in _NEVER_IDENTITY_HEADERS:
+            raise ValueError(f"{value} cannot name the operator: a browser or client sets it itself")
+        return value or None
+
     @field_validator("triage_retrain_cron", "triage_drift_cron", "triage_purge_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
@@ -163,6 +180,21 @@ class Settings(BaseSettings):
         if (self.triage_ticket_time_limit_seconds or 0) >= self.triage_lease_seconds:
             raise ValueError("TRIAGE_TICKET_TIME_LIMIT_SECONDS: must be shorter than TRIAGE_LEASE_SECONDS "
                              f"({self.triage_lease_seconds:g}), or a second worker could take a ticket still running")
+        return self
+
+    @model_validator(mode="after")
+    def _operators_distinct(self) -> "Settings":
+        problems = []
+        if self.triage_admin_token and "admin" in self.triage_admin_tokens:
+            problems.append("TRIAGE_ADMIN_TOKENS: the name 'admin' is TRIAGE_ADMIN_TOKEN's; give this token another")
+        tokens = list(self.triage_admin_tokens.values()) + [self.triage_admin_token] * bool(self.triage_admin_token)
+        if len(set(tokens)) < len(tokens):
+            problems.append("TRIAGE_ADMIN_TOKENS: two operators share a token; each needs their own")
+        if self.triage_admin_identity_header and not tokens:
+            problems.append("TRIAGE_ADMIN_IDENTITY_HEADER: needs TRIAGE_ADMIN_TOKEN or TRIAGE_ADMIN_TOKENS "
+                            "(the admin page is off without a token; it also signs the page's forms)")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -195,6 +227,27 @@ class Settings(BaseSettings):
     def dry_run(self) -> bool:
         """No helpdesk credentials: classify and record, write nothing back."""
         return not (self.zendesk_enabled or self.freshdesk_enabled)
+
+
+_NEVER_IDENTITY_HEADERS = {"authorization", "cookie", "host", "content-type", "content-length", "origin", "referer"}
+_OPERATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def parse_admin_tokens(text: str) -> dict[str, str]:
+    """`TRIAGE_ADMIN_TOKENS`: "name:token" pairs, comma-separated, spaces around each trimmed. A mistake names the
+    pair by its position, never its token."""
+    tokens: dict[str, str] = {}
+    for position, pair in enumerate((part.strip() for part in text.split(",") if part.strip()), start=1):
+        name, colon, token = (piece.strip() for piece in pair.partition(":"))
+        if not colon or not token:
+            raise ValueError(f"pair {position} is not name:token (operators are written 'ana:<token>,bo:<token>')")
+        if not _OPERATOR_NAME.fullmatch(name):
+            raise ValueError(f"pair {position}: an operator's name is 1-64 letters, digits, '.', '_', '@' or '-' "
+                             "and starts with a letter or digit")
+        if name in tokens:
+            raise ValueError(f"pair {position}: the name {name!r} is given twice")
+        tokens[name] = token
+    return tokens
 
 
 def _warn_stripped(field_name: str) -> None:

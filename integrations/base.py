@@ -49,11 +49,13 @@ class TicketField:
 
 @dataclass(frozen=True)
 class Catalog:
-    """What exists in the helpdesk right now: groups and agents by id (as text), ticket fields."""
+    """What exists in the helpdesk right now: groups and agents by id (as text), ticket fields. A part the
+    helpdesk answered in an unexpected shape is empty and named in `unconfirmed` ("groups" -> why)."""
 
     groups: Mapping[str, str]  # id -> name
     agents: Mapping[str, str]  # id -> name
     fields: Mapping[str, TicketField]  # key -> field
+    unconfirmed: Mapping[str, str] = field(default_factory=dict)
 
 
 class HelpdeskAdapter(Protocol):

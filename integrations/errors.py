@@ -4,6 +4,7 @@
 - `RateLimited`: 429, our own per-account budget, or an open circuit breaker. Try again after `retry_after`
   seconds; the delivery is deferred, it does not count as a failed attempt.
 - `Unavailable`: 5xx, timeout, connection refused. Transient: retried with backoff (and it feeds the breaker).
+  `UnexpectedAnswer` is one: a 2xx answer of the wrong shape, naming the endpoint.
 - `Conflict`: 409 (Zendesk safe_update lost the race). Transient: re-read and retry.
 - `AuthFailed`, `NotFound`, `Rejected`: permanent; retrying cannot help, the delivery is dead-lettered at once.
 """
@@ -47,6 +48,16 @@ class Unavailable(HelpdeskError):
     def __init__(self, helpdesk: str, detail: str, status: int | None = None, retry_after: float | None = None):
         super().__init__(helpdesk, detail, status)
         self.retry_after = retry_after
+
+
+class UnexpectedAnswer(Unavailable):
+    """A 2xx answer that is not what the vendor documents (missing keys, `{}`, a proxy's HTML page, JSON cut
+    short), named by its endpoint. Transient like a 5xx (a proxy in the way clears); a catalog read that gets
+    one leaves that part unconfirmed, so the route skips what it cannot confirm and writes the rest."""
+
+    def __init__(self, helpdesk: str, endpoint: str, what: str):
+        super().__init__(helpdesk, f"unexpected answer from {endpoint}: {what}")
+        self.endpoint = endpoint
 
 
 class RateLimited(HelpdeskError):

@@ -6,7 +6,7 @@ Only the head of a subject is read from the store (`SUBJECT_CHARS`): a 1 MB subj
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from classifier.limits import head
@@ -16,7 +16,14 @@ SUBJECT_CHARS = 200
 
 
 def open_reviews(session: Session, limit: int = 100) -> list[dict]:
-    rows = session.execute(
+    """The oldest `limit` waiting tickets (the admin page pages with `open_reviews_select` instead)."""
+    return [review_dict(row) for row in session.execute(open_reviews_select().limit(limit))]
+
+
+def open_reviews_select(*conditions) -> Select:
+    """Waiting reviews with their ticket and champion prediction, oldest first, narrowed by `conditions` (on
+    `ReviewMessage`, `TicketRecord`, `PredictionRecord` columns). Only the subject's head is read."""
+    return (
         select(ReviewMessage.id, ReviewMessage.channel, ReviewMessage.ts, ReviewMessage.created_at,
                TicketRecord.helpdesk, TicketRecord.external_id,
                func.substr(TicketRecord.subject, 1, SUBJECT_CHARS + 1).label("subject"),
@@ -25,16 +32,19 @@ def open_reviews(session: Session, limit: int = 100) -> list[dict]:
         .join(TicketRecord, TicketRecord.id == ReviewMessage.ticket_id)
         .outerjoin(PredictionRecord, and_(PredictionRecord.delivery_id == ReviewMessage.delivery_id,
                                           PredictionRecord.role == "champion"))
-        .where(ReviewMessage.state == "open")
+        .where(ReviewMessage.state == "open", *conditions)
         .order_by(ReviewMessage.created_at, ReviewMessage.id)
-        .limit(limit)
     )
-    return [{
+
+
+def review_dict(row) -> dict:
+    """One row of `open_reviews_select` as the page and Slack code read it."""
+    return {
         "id": row.id, "helpdesk": row.helpdesk, "external_id": row.external_id,
         "subject": _cut(row.subject), "category": row.category, "confidence": row.confidence,
         "choices": ranked_categories(row.probabilities), "model_version": row.model_version,
         "posted": row.ts is not None, "channel": row.channel, "ts": row.ts, "since": row.created_at,
-    } for row in rows]
+    }
 
 
 def open_review_count(session: Session) -> int:

@@ -9,7 +9,8 @@
 - The note is added only together with our category tag, so a repeated apply (a crash after the helpdesk
   took the write, before we recorded it) finds the tag and adds no second note: writes are idempotent.
 - A group or assignee that does not exist in the helpdesk (deleted since the routing file was written)
-  is never written; it is reported in `skipped`.
+  is never written; it is reported in `skipped`. So is one that cannot be confirmed because the helpdesk
+  answered its list in an unexpected shape (`Catalog.unconfirmed`); the tags, field and note are still written.
 - An assignee that is a rule (`least_loaded`, `round_robin`) is left for `integrations.assignment` to
   choose within the route's group, and only while nobody is assigned.
 """
@@ -74,22 +75,34 @@ def plan_route(route: Route, now: TicketState, catalog: Catalog | None, before: 
             plan.skipped.append(f"group and assignee: already assigned to {now.assignee}")
         plan.taken = True
         return plan
-    group = _existing(route.group, catalog.groups if catalog else None, "group", plan.skipped)
+    group = _existing(route.group, catalog.groups if catalog else None, "group", plan.skipped,
+                      unconfirmed(catalog, "groups"))
     if group is not None and group != now.group:
         plan.group = group
     if route.assignee in ASSIGNMENT_RULES:
         if group is not None:
             plan.assign_rule, plan.assign_group = str(route.assignee), group
         return plan
-    plan.assignee = _existing(route.assignee, catalog.agents if catalog else None, "assignee", plan.skipped)
+    plan.assignee = _existing(route.assignee, catalog.agents if catalog else None, "assignee", plan.skipped,
+                              unconfirmed(catalog, "agents"))
     return plan
 
 
-def _existing(wanted: int | str | None, known: dict | None, what: str, skipped: list[str]) -> str | None:
-    """The id of `wanted` (an id, or a name the catalog knows), or None (and a reason) if it does not exist."""
+def unconfirmed(catalog: Catalog | None, part: str) -> str | None:
+    """Why the catalog's `part` ("groups", "agents", "fields") could not be read, or None."""
+    return (catalog.unconfirmed or {}).get(part) if catalog is not None else None
+
+
+def _existing(wanted: int | str | None, known: dict | None, what: str, skipped: list[str],
+              unreadable: str | None = None) -> str | None:
+    """The id of `wanted` (an id, or a name the catalog knows), or None (and a reason) if it does not exist
+    or the helpdesk's list could not be read."""
     if wanted is None:
         return None
     text = str(wanted)
+    if unreadable:
+        skipped.append(f"{what}: {text!r} could not be confirmed ({unreadable})")
+        return None
     if known is None:
         return text if text.isdigit() else None
     if text in known:

@@ -298,3 +298,27 @@ class Assignment(Base):
     written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the helpdesk took our assignee
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what, when, and what it changed: one row per operator action (page, Slack or command line).
+
+    `before` and `after` hold only the fields the action changed, never a secret; `source` says where the
+    action came from (admin | slack | cli), `actor` who took it (an operator's name or a Slack user id)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_at", "at"),
+        Index("ix_audit_entries_actor", "actor", "at"),
+        Index("ix_audit_entries_action", "action", "at"),
+        Index("ix_audit_entries_target", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(CleanString(128))
+    action: Mapped[str] = mapped_column(CleanString(64))  # correction | promote | rollback | away | retry | drop
+    target: Mapped[str] = mapped_column(CleanString(255))  # e.g. "zendesk:123", "model:v3", "agent:zendesk:7"
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    source: Mapped[str] = mapped_column(CleanString(32), default="admin")

@@ -26,7 +26,8 @@ def secret_values(settings) -> set[str]:
     found: set[str] = set()
     for name, value in settings.model_dump().items():
         if any(word in name for word in SECRET_WORDS):
-            found.update(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+            values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+            found.update(v for v in values if isinstance(v, str))  # a dict: TRIAGE_ADMIN_TOKENS' tokens, not names
     for url in (settings.database_url, settings.redis_url):
         if url:
             found.add(urlsplit(url).password or "")

@@ -8,7 +8,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from learning.jobs import add_learning_jobs
-from webhooks.corrections import sweep_corrections
+from integrations.corrections import sweep_corrections
 from webhooks.queue import sweep
 from webhooks.waiting import DRAIN_SECONDS, sweep_waiting
 

@@ -1,7 +1,9 @@
 /* The dashboard's charts (window.Chart: vendor/chart.umd.min.js), drawn from the JSON in #chart-data, and the
    refresh in place: every REFRESH_MS the page fetches data.json (same query string, so a notice keeps being
    read back) and redraws the charts and the server-rendered parts ([data-part]) without reloading. A part the
-   reviewer is using (focus inside, or a select or away date changed) is left alone until they are done. */
+   reviewer is using (focus inside, or a select, away date or search text changed) is left alone until they are
+   done. Paging and filters are plain links and GET forms: the page's query string is the tables' state, so the
+   refresh, which asks with the same query, shows the same page of each table. */
 (function () {
   "use strict";
   var REFRESH_MS = 15000;
@@ -12,6 +14,26 @@
   Chart.defaults.font.size = 11;
 
   function percent(value) { return value === null ? null : Math.round(value * 1000) / 10; }
+
+  // an accuracy bar's figure written at its end ("57.1% (4 of 7)"); a bar at 0% is still drawn, as a sliver
+  // (minBarLength), so a segment the model gets all wrong does not look like a missing one
+  var barValues = { id: "barValues", afterDatasetsDraw: function (chart) {
+    var dataset = chart.data.datasets[0], rows = dataset.rows || [], ctx = chart.ctx, drawn = [];
+    ctx.save();
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    chart.getDatasetMeta(0).data.forEach(function (bar, i) {
+      var value = dataset.data[i];
+      if (value === null || value === undefined) { return; }
+      var text = value + "%" + (rows[i] ? " (" + rows[i].right + " of " + rows[i].judged + ")" : "");
+      var width = ctx.measureText(text).width, inside = bar.x + 6 + width > chart.chartArea.right;
+      ctx.fillStyle = inside ? "#fff" : "#1d2430";
+      ctx.fillText(text, inside ? bar.x - 6 - width : bar.x + 6, bar.y);
+      drawn.push(text);
+    });
+    ctx.restore();
+    chart.$barValues = drawn;  // what the bars say, for tests and the console
+  } };
 
   function volumeData(volume) {
     return { labels: volume.days, datasets: Object.keys(volume.series).map(function (category, i) {
@@ -26,7 +48,7 @@
   function accuracyData(rows) {
     return { labels: rows.map(function (r) { return r.key + " (n=" + r.judged + ")"; }),
              datasets: [{ label: "accuracy %", data: rows.map(function (r) { return percent(r.rate); }),
-                          backgroundColor: palette[2] }] };
+                          backgroundColor: palette[2], minBarLength: 4, rows: rows }] };
   }
   function driftData(drift) {
     return { labels: drift.labels, datasets: Object.keys(drift.series).map(function (metric, i) {
@@ -48,7 +70,8 @@
         options: { responsive: true, indexAxis: "y", scales: { x: { min: 0, max: 100 } },
                    plugins: { legend: { display: false }, tooltip: { callbacks: { afterLabel: function (ctx) {
                      var r = data.accuracy[name][ctx.dataIndex];
-                     return r.right + " of " + r.judged + " confirmed tickets right"; } } } } } });
+                     return r.right + " of " + r.judged + " confirmed tickets right"; } } } } },
+        plugins: [barValues] });
     });
     charts.drift = new Chart(document.getElementById("drift-chart"), { type: "line", data: driftData(data.drift),
       options: { responsive: true, scales: { y: { beginAtZero: true } } } });
@@ -105,7 +128,12 @@
   document.addEventListener("change", function (event) {
     var select = event.target;
     // a date being typed into an away form is kept until it is sent
-    if (select.matches && select.matches("form.away input")) { select.setAttribute("data-changed", "1"); return; }
+    // and so is a failed item ticked for a bulk retry or drop
+    if (select.matches && select.matches("form.away input, input.pick")) { select.setAttribute("data-changed", "1"); return; }
+    // a table's filter: a choice applies at once (the form is a plain GET: the new URL carries the state, and
+    // every refresh after asks data.json with it); typed search text waits for Enter or the button
+    if (select.matches && select.matches("form.filters select")) { select.form.requestSubmit(); return; }
+    if (select.matches && select.matches("form.filters input")) { select.setAttribute("data-changed", "1"); return; }
     if (!select.matches || !select.matches("form.route select")) { return; }
     select.setAttribute("data-changed", "1");
     var option = select.options[select.selectedIndex];

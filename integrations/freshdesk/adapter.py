@@ -4,17 +4,22 @@ Freshdesk has no optimistic locking and its PUT replaces the tag list, so applyi
 ticket right before writing: tags are the ticket's current tags plus ours, and group and responder are
 left alone once a person has taken the ticket (see `route_plan`). The private note is posted before
 the PUT that adds our tag, and only if the ticket has no such note yet, so a repeated apply adds none.
+
+Every read checks the answer's shape and raises `UnexpectedAnswer` naming the endpoint: a ticket without its
+tag list would make the PUT drop the agents' tags, so it stops the write; a group or agent list of the wrong
+shape leaves that part of the catalog unconfirmed, and the route skips the group or responder and writes the rest.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from classifier.ticket import Ticket
 from integrations.assignment import Assigner, settle_assignee
 from integrations.base import Catalog, HistoryPage, HistoryTicket, TicketField, WebhookMixin
-from integrations.catalog_cache import CachedCatalog
+from integrations.catalog_cache import CachedCatalog, confirmed, item_key
+from integrations.errors import UnexpectedAnswer
 from integrations.freshdesk.client import FreshdeskClient
 from integrations.route import Route
 from integrations.route_plan import TicketState, plan_route
@@ -94,24 +99,58 @@ class FreshdeskAdapter(WebhookMixin):
                 return
 
     def catalog(self) -> Catalog:
-        return self.catalog_cache.get()
+        """Every part read, or the error naming the endpoint that answered in the wrong shape (routing check)."""
+        return confirmed(HELPDESK, self.catalog_cache.get())
 
     def _load_catalog(self) -> Catalog:
-        groups = {str(g["id"]): g.get("name") or "" for g in self.client.all("/api/v2/groups")}
-        agents = {str(a["id"]): (a.get("contact") or {}).get("name") or "" for a in self.client.all("/api/v2/agents")}
-        fields = {}
-        for f in self.client.get("/api/v2/ticket_fields") or []:
-            choices = f.get("choices") or []
-            options = choices.keys() if isinstance(choices, dict) else [c if isinstance(c, str) else str(c) for c in choices]
-            fields[f["name"]] = TicketField(f["name"], f.get("label") or "", frozenset(options))
-        return Catalog(groups=groups, agents=agents, fields=fields)
+        """Groups, agents and fields, each read on its own: one answered in the wrong shape is left unconfirmed."""
+        missing: dict[str, str] = {}
+        groups = _part("groups", "GET /api/v2/groups", lambda: list(self.client.all("/api/v2/groups", strict=True)),
+                       lambda rows: {item_key(g): g.get("name") or "" for g in rows}, missing)
+        agents = _part("agents", "GET /api/v2/agents", lambda: list(self.client.all("/api/v2/agents", strict=True)),
+                       lambda rows: {item_key(a): (a.get("contact") or {}).get("name") or "" for a in rows}, missing)
+        fields = _part("fields", "GET /api/v2/ticket_fields", lambda: self.client.get("/api/v2/ticket_fields"),
+                       _fields, missing)
+        return Catalog(groups=groups, agents=agents, fields=fields, unconfirmed=missing)
 
     def _read(self, external_id: str) -> dict:
-        return self.client.get(f"/api/v2/tickets/{int(external_id)}")
+        path = f"/api/v2/tickets/{int(external_id)}"
+        raw = self.client.get(path)
+        if not isinstance(raw, dict) or raw.get("id") is None or not isinstance(raw.get("tags"), list) \
+                or not isinstance(raw.get("custom_fields") or {}, dict):
+            raise UnexpectedAnswer(HELPDESK, f"GET {path}", "not a ticket with its id, tag list and custom fields")
+        return raw
 
     def _has_note(self, external_id: str, text: str) -> bool:
-        conversations = self.client.get(f"/api/v2/tickets/{external_id}/conversations") or []
+        path = f"/api/v2/tickets/{external_id}/conversations"
+        conversations = self.client.get(path)
+        if not isinstance(conversations, list) or not all(isinstance(c, dict) for c in conversations):
+            raise UnexpectedAnswer(HELPDESK, f"GET {path}", "not a list of conversations")
         return any(c.get("private") and (c.get("body_text") or c.get("body")) == text for c in conversations)
+
+
+def _part(name: str, endpoint: str, read: Callable[[], object], build: Callable[[list], dict], missing: dict) -> dict:
+    """One catalog list; on an answer of the wrong shape, {} and the reason in `missing[name]`."""
+    try:
+        rows = read()
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise UnexpectedAnswer(HELPDESK, endpoint, "not a list of objects")
+        try:
+            return build(rows)
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise UnexpectedAnswer(HELPDESK, endpoint, f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    except UnexpectedAnswer as exc:
+        missing[name] = exc.detail
+        return {}
+
+
+def _fields(rows: list[dict]) -> dict:
+    fields = {}
+    for f in rows:
+        choices = f.get("choices") or []
+        options = choices.keys() if isinstance(choices, dict) else [str(c) for c in choices]
+        fields[item_key(f, "name")] = TicketField(f["name"], f.get("label") or "", frozenset(options))
+    return fields
 
 
 def _result(external_id: str, written: dict | None, note: dict | None, skipped: list[str], choice=None) -> dict:

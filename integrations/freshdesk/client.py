@@ -16,7 +16,7 @@ import requests
 
 from config.settings import Settings
 from integrations.circuit import CircuitBreaker
-from integrations.errors import Unavailable
+from integrations.errors import UnexpectedAnswer
 from integrations.http_session import Budget, GuardedSession
 from store.database import Store
 from store.rate_budget import BudgetRule, StoreTokenBucket
@@ -52,12 +52,12 @@ class FreshdeskClient:
 
     def page(self, path_or_url: str, strict: bool = False, **params) -> tuple[list, str | None]:
         """One page of a list and the URL of the next one (None on the last page). `strict`: an answer
-        that is not a list raises Unavailable naming the endpoint (else it reads as an empty page)."""
+        that is not a list raises UnexpectedAnswer naming the endpoint (else it reads as an empty page)."""
         url = path_or_url if path_or_url.startswith("http") else self.base_url + path_or_url
         response = self.session.get(url, params=params or None)
         items = _json(response)
         if strict and not isinstance(items, list):
-            raise Unavailable(HELPDESK, f"unexpected answer from GET {urlsplit(url).path}: not a list")
+            raise UnexpectedAnswer(HELPDESK, f"GET {urlsplit(url).path}", f"not a list ({_kind(items)})")
         return (items if isinstance(items, list) else []), response.links.get("next", {}).get("url")
 
     def all(self, path: str, strict: bool = False, **params) -> Iterator[dict]:
@@ -74,8 +74,21 @@ def _json(response: requests.Response) -> object:
         return None
     try:
         return response.json()
-    except ValueError:
-        raise Unavailable(HELPDESK, f"unreadable answer from {response.request.path_url}") from None
+    except ValueError:  # a proxy's HTML page, JSON cut short
+        kind = (response.headers.get("Content-Type") or "no content type").split(";")[0]
+        raise UnexpectedAnswer(HELPDESK, endpoint(response),
+                               f"not JSON ({kind}, {len(response.content)} bytes)") from None
+
+
+def endpoint(response: requests.Response) -> str:
+    """"GET /api/v2/groups": how an error names the call that got this answer."""
+    return f"{response.request.method} {urlsplit(response.request.url).path}"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return f"an object with {', '.join(sorted(value)[:8]) or 'no keys'}"
+    return "nothing" if value is None else type(value).__name__
 
 
 def build_client(settings: Settings, store: Store, writes_per_minute: int = TICKET_WRITES_PER_MINUTE,

@@ -19,7 +19,7 @@ from integrations.slack.messages import (ACTION_LEAVE, ACTION_ROUTE_PREFIX, assi
                                          parse_block_id, resolved_message, routed_outcome)
 from integrations.slack.reviewers import Reviewers
 from store.assignments import written_assignment
-from webhooks.corrections import RetryPolicy, apply_pending_corrections
+from integrations.corrections import RetryPolicy, apply_pending_corrections
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,9 @@ does the admin page's Route button, with source `admin`, so both record exactly 
 
 The click wins with compare-and-set on the review message (`open` -> `resolved` | `left`), and in the
 same transaction records the correction, the ticket's label and a pending correction write-back; the
-helpdesk call happens afterwards (`webhooks.corrections`), so a slow or down helpdesk never loses a click.
-A second click, or a click on a ticket someone already routed in the helpdesk, changes nothing.
+helpdesk call happens afterwards (`integrations.corrections`), so a slow or down helpdesk never loses a click.
+A second click, or a click on a ticket someone already routed in the helpdesk, changes nothing. The same
+transaction adds an audit entry (`store.audit`) naming the clicker: the Slack user id, or the page's operator.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 
 from config.routing import RoutingConfig
 from integrations.route import TAG_PREFIX, build_route
+from store import audit
 from store.database import Store
 from store.models import Correction, PredictionRecord, ReviewMessage, TicketRecord, WriteBack
 from store.types import utcnow
@@ -22,7 +24,7 @@ from store.types import utcnow
 log = logging.getLogger(__name__)
 ROUTED, LEFT, ALREADY, UNKNOWN = "routed", "left", "already", "unknown"
 SLACK, ADMIN = "slack", "admin"  # where a click came from: the correction's `source`
-ADMIN_USER = "admin"  # who the admin page records (one shared token: no person's name to give)
+ADMIN_USER = "admin"  # the operator of TRIAGE_ADMIN_TOKEN; named tokens and the proxy give other names
 # The ticket's `label_source` stays `slack` for both: the places that keep and count a reviewer's label
 # (store/backfill.py, learning/live_window.py, learning/shadow.py) know `slack` and `helpdesk`.
 REVIEW_LABEL_SOURCE = "slack"
@@ -63,7 +65,7 @@ class ClickRecorder:
     def click(self, helpdesk: str, external_id: str, user_id: str, category: str | None,
               source: str = SLACK) -> ClickResult:
         """Route the ticket to `category` (None: leave it to the agents) on behalf of `user_id` (a Slack user,
-        or `ADMIN_USER` with source `admin`); `detail` is Slack mrkdwn for `slack`, plain text for `admin`."""
+        or the page's operator with source `admin`); `detail` is Slack mrkdwn for `slack`, plain text for `admin`."""
         with self.store.session() as session:
             found = _review_of(session, helpdesk, external_id)
             if found is None:
@@ -92,11 +94,14 @@ class ClickRecorder:
         if not won:
             session.refresh(message)
             return ClickResult(ALREADY, _already(session, message, source))
-        if category is None:
-            log.info("review left to agents", extra={"ticket_id": message.ticket_id, "user": user_id})
-            return ClickResult(LEFT, "")
         ticket = session.get(TicketRecord, message.ticket_id)
         prediction = review_prediction(session, message)
+        before = {"review": "open", "category": prediction.category if prediction else None}
+        if category is None:
+            audit.record(session, user_id, audit.LEAVE, f"{ticket.helpdesk}:{ticket.external_id}", before,
+                         {"review": LEFT}, source=source, at=now)
+            log.info("review left to agents", extra={"ticket_id": message.ticket_id, "user": user_id})
+            return ClickResult(LEFT, "")
         session.add(Correction(
             ticket_id=ticket.id, source=source, user=user_id, to_category=category, created_at=now,
             from_category=prediction.category if prediction else None,
@@ -107,6 +112,8 @@ class ClickRecorder:
                                kind="correction", route=route.to_dict(), state="pending", next_try_at=now)
         session.add(write_back)
         session.flush()
+        audit.record(session, user_id, audit.CORRECTION, f"{ticket.helpdesk}:{ticket.external_id}", before,
+                     {"review": "resolved", "category": category}, source=source, at=now)
         log.info("review routed", extra={"ticket_id": ticket.id, "user": user_id, "category": category,
                                          "source": source})
         return ClickResult(ROUTED, "", write_back.id)
@@ -143,7 +150,12 @@ def _already(session, message: ReviewMessage, source: str = SLACK) -> str:
     correction = session.scalars(select(Correction).where(Correction.ticket_id == message.ticket_id,
                                                           Correction.source.in_((SLACK, ADMIN)))
                                  .order_by(Correction.id.desc()).limit(1)).first()
-    who = _who(message.resolved_by, correction.source if correction else None, slack_markup=source == SLACK)
+    if correction is None:  # left to the agents: the audit entry says where from
+        entry = audit.latest(session, _target(session, message.ticket_id), (audit.LEAVE,))
+        by_source = entry.source if entry else None
+    else:
+        by_source = correction.source
+    who = _who(message.resolved_by, by_source, slack_markup=source == SLACK)
     when = f" at {message.resolved_at:%Y-%m-%d %H:%M} UTC" if message.resolved_at else ""
     if message.state == LEFT:
         return f"{who} already left this ticket to the agents{when}; nothing changed."
@@ -152,9 +164,16 @@ def _already(session, message: ReviewMessage, source: str = SLACK) -> str:
     return f"{who} already routed this ticket{where}{when}; nothing changed."
 
 
+def _target(session, ticket_id: int) -> str:
+    ticket = session.get(TicketRecord, ticket_id)
+    return f"{ticket.helpdesk}:{ticket.external_id}"
+
+
 def _who(user: str | None, source: str | None, slack_markup: bool) -> str:
     if not user:
         return "Someone"
-    if source == ADMIN or user == ADMIN_USER:
+    if user == ADMIN_USER:
         return "An admin on triage's admin page"
+    if source == ADMIN:
+        return f"{user} on triage's admin page"
     return f"<@{user}>" if slack_markup else f"Slack user {user}"

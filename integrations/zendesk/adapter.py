@@ -4,28 +4,37 @@ Applying a route is one `PUT /api/v2/tickets/{id}` with `safe_update: true` and 
 read, so Zendesk answers 409 if anyone wrote in between; then we re-read, and `route_plan` decides what
 is still ours to write (nothing, if an agent routed the ticket). Tags go in `additional_tags`, which
 adds to the ticket's tags and never replaces them; the note is a private comment in the same update.
+
+zenpy hands back the raw `requests.Response` for a 2xx answer it cannot read (`{}`, a proxy's HTML page, JSON
+cut short) and fails on it later with an AttributeError; every read here checks the answer's shape first and
+raises `UnexpectedAnswer` naming the endpoint. A catalog list of the wrong shape leaves that part unconfirmed
+(the route skips the group or assignee and writes the rest); a ticket of the wrong shape stops the write.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
+import requests
 from zenpy import Zenpy
+from zenpy.lib.exception import ZenpyException
 from zenpy.lib.api_objects import Comment, Ticket as ZenpyTicket
 
 from classifier.ticket import Ticket
 from integrations.assignment import Assigner, settle_assignee
 from integrations.base import Catalog, HistoryPage, HistoryTicket, TicketField, WebhookMixin
-from integrations.catalog_cache import CachedCatalog
-from integrations.errors import Conflict
+from integrations.catalog_cache import CachedCatalog, confirmed, item_key
+from integrations.errors import Conflict, UnexpectedAnswer
 from integrations.route import Route
-from integrations.route_plan import TicketState, plan_route
+from integrations.route_plan import TicketState, plan_route, unconfirmed
 from integrations.zendesk.errors import translated
 
 HELPDESK = "zendesk"
 MAX_CONFLICTS = 3  # then the delivery is retried later like any transient failure
 HISTORY_STATUSES = ("solved", "closed")
 CLOSED_STATUSES = ("solved", "closed")  # a waiting ticket solved meanwhile needs no assignee
+GROUPS, AGENTS, FIELDS = "GET /api/v2/groups.json", "GET /api/v2/users.json", "GET /api/v2/ticket_fields.json"
 
 
 class ZendeskAdapter(WebhookMixin):
@@ -52,7 +61,9 @@ class ZendeskAdapter(WebhookMixin):
             before = _state(first, field_id) if conflicts else None
             plan = plan_route(route, _state(current, field_id), catalog, before=before)
             if field_id is None and route.field:
-                plan.skipped.append(f"field: {route.field} does not exist in Zendesk")
+                why = unconfirmed(catalog, "fields")
+                plan.skipped.append(f"field: {route.field} could not be confirmed ({why})" if why
+                                    else f"field: {route.field} does not exist in Zendesk")
             choice = settle_assignee(self.assigner, plan, route, external_id, catalog.groups if catalog else None,
                                      closed=current.get("status") in CLOSED_STATUSES)
             if plan.empty:
@@ -88,23 +99,60 @@ class ZendeskAdapter(WebhookMixin):
                 return
 
     def catalog(self) -> Catalog:
-        return self.catalog_cache.get()
+        """Every part read, or the error naming the endpoint that answered in the wrong shape (routing check)."""
+        return confirmed(HELPDESK, self.catalog_cache.get())
 
     def _load_catalog(self) -> Catalog:
-        with translated():
-            groups = [g.to_dict() for g in self.zenpy.groups()]
-            agents = [u.to_dict() for u in self.zenpy.users(role=["agent", "admin"])]
-            fields = [f.to_dict() for f in self.zenpy.ticket_fields()]
-        return Catalog(
-            groups={str(g["id"]): g.get("name") or "" for g in groups if not g.get("deleted")},
-            agents={str(u["id"]): u.get("name") or "" for u in agents},
-            fields={str(f["id"]): TicketField(str(f["id"]), f.get("title") or "", frozenset(
-                str(o.get("value")) for o in f.get("custom_field_options") or [])) for f in fields},
-        )
+        """Groups, agents and fields, each read on its own: one answered in the wrong shape is left unconfirmed."""
+        missing: dict[str, str] = {}
+        groups = _part("groups", GROUPS, self.zenpy.groups, lambda rows: {
+            item_key(g): g.get("name") or "" for g in rows if not g.get("deleted")}, missing)
+        agents = _part("agents", AGENTS, lambda: self.zenpy.users(role=["agent", "admin"]), lambda rows: {
+            item_key(u): u.get("name") or "" for u in rows}, missing)
+        fields = _part("fields", FIELDS, self.zenpy.ticket_fields, lambda rows: {
+            item_key(f): TicketField(item_key(f), f.get("title") or "", frozenset(
+                str(o.get("value")) for o in f.get("custom_field_options") or [])) for f in rows}, missing)
+        return Catalog(groups=groups, agents=agents, fields=fields, unconfirmed=missing)
 
     def _read(self, external_id: str) -> dict:
-        with translated():
-            return self.zenpy.tickets(id=int(external_id)).to_dict()
+        endpoint = f"GET /api/v2/tickets/{int(external_id)}.json"
+        with translated(), _shape(endpoint):
+            raw = _readable(endpoint, self.zenpy.tickets(id=int(external_id))).to_dict()
+        if raw.get("id") is None or not raw.get("updated_at"):
+            raise UnexpectedAnswer(HELPDESK, endpoint, "the ticket has no id or updated_at")
+        return raw
+
+
+@contextmanager
+def _shape(endpoint: str) -> Iterator[None]:
+    """What zenpy (or our reading of its objects) raises on an answer of the wrong shape, as `UnexpectedAnswer`."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError, ZenpyException) as exc:
+        raise UnexpectedAnswer(HELPDESK, endpoint, f"{type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _readable(endpoint: str, answer):
+    """zenpy's answer, unless it is the raw response zenpy returns for a body it could not read."""
+    if isinstance(answer, requests.Response):
+        kind = (answer.headers.get("Content-Type") or "no content type").split(";")[0]
+        try:
+            body = answer.json()
+        except ValueError:
+            raise UnexpectedAnswer(HELPDESK, endpoint, f"not JSON ({kind}, {len(answer.content)} bytes)") from None
+        keys = ", ".join(sorted(body)[:8]) if isinstance(body, dict) else type(body).__name__
+        raise UnexpectedAnswer(HELPDESK, endpoint, f"JSON without the expected keys ({keys or 'empty'})")
+    return answer
+
+
+def _part(name: str, endpoint: str, read: Callable, build: Callable[[list[dict]], dict], missing: dict) -> dict:
+    """One catalog list; on an answer of the wrong shape, {} and the reason in `missing[name]`."""
+    try:
+        with translated(), _shape(endpoint):
+            return build([item.to_dict() for item in _readable(endpoint, read())])
+    except UnexpectedAnswer as exc:
+        missing[name] = exc.detail
+        return {}
 
 
 def _update(external_id: str, plan, field_id: str | None, updated_at: str) -> ZenpyTicket:

@@ -116,22 +116,22 @@ def test_the_section_shows_each_groups_agents_and_the_capacity_queue(app, team):
     assert ">available<" in dee.replace(" ", "") and '<td class="cap">3</td>' in dee and "back-button" not in dee
 
     assert '<p class="mid" id="capacity-waiting">56</p>' in part and "freshdesk 1 · zendesk 55" in part
-    assert '<span class="count" id="capacity-shown">50 of 56</span>' in part
+    assert '<span class="shown" id="waiting-shown">1–25 of 56</span>' in part  # a page of 25, oldest first
     assert '<p class="mid" id="capacity-oldest">1 h 54 min</p>' in part  # the 55th zendesk ticket: 114 min
     queue = part.split('id="capacity-queue"', 1)[1]
-    assert queue.count("<tr><td>") == 50
+    assert queue.count("<tr><td>") == 25
     assert queue.index("zendesk #754") < queue.index("zendesk #753")  # oldest first
-    assert "zendesk #705</td>" in queue and "zendesk #704</td>" not in queue  # the 6 youngest are not listed
+    assert "zendesk #730<" in queue and "zendesk #729<" not in queue  # the 31 youngest are on the next pages
     assert "freshdesk #9</td>" not in queue
     assert "all at their cap of 5" in queue and "REFUNDS" in queue
 
     refreshed = app.test_client().get("/admin/data.json", headers=BEARER).get_json()["sections"]["assignment"]
-    assert "50 of 56" in refreshed and 'data-agent="101"' in refreshed
+    assert "1–25 of 56" in refreshed and 'data-agent="101"' in refreshed
 
 
 def test_without_groups_the_section_says_so(app):
     part = section(app.test_client().get("/admin", headers=BEARER).get_data(as_text=True))
-    assert 'id="no-groups"' in part and 'id="no-capacity-wait"' in part and "capacity-shown" not in part
+    assert 'id="no-groups"' in part and 'id="no-capacity-wait"' in part and "waiting-shown" not in part
 
 
 def test_the_away_form_needs_csrf_and_is_read_back_on_the_page(app, team, store):
@@ -234,7 +234,7 @@ def test_mark_an_agent_away_from_the_page_in_chromium(app, team, store, tmp_path
         page.wait_for_selector("#agent-away")
         assert f"Ana is away until {tomorrow()} 14:45 UTC" in page.inner_text("#agent-away")
         assert page.inner_text(f"{row} td.status").startswith(f"away until {tomorrow()} 14:45")
-        assert page.inner_text("#capacity-shown") == "50 of 56"
+        assert page.inner_text("#waiting-shown") == "1–25 of 56"
         page.locator("#assignment").scroll_into_view_if_needed()
         screenshot(page, f"admin-assignment-away-{request.node.callspec.id}")
         page.click(f"{row} button.back-button")  # no date needed to come back

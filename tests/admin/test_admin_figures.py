@@ -41,7 +41,7 @@ def test_accuracy_counts_only_tickets_a_person_confirmed_or_corrected(admin_app,
 def test_the_automation_rate_counts_only_routes_the_helpdesk_confirmed(admin_app, seeded):
     automation = dashboard_data(admin_app.extensions["triage"], days=7)["automation"]
     assert automation["total"] == 10 and automation["overall"] == 0.6  # 7 auto-routed, one write failed
-    assert automation["auto"] == {"decided": 7, "done": 6, "failed": 1, "pending": 0, "dry_run": 0}
+    assert automation["auto"] == {"decided": 7, "done": 6, "failed": 1, "dropped": 0, "pending": 0, "dry_run": 0}
     page = admin_app.test_client().get("/admin", headers=BEARER).get_data(as_text=True)
     assert '<p class="big" id="automation-overall">60%</p>' in page
     assert "Not counted: automatic routes that failed (1) or are not yet written (0)." in page
@@ -57,7 +57,8 @@ def test_the_tier_comes_from_the_configured_source(make_app, store, seeded):
     assert tier_of("organization", organization="Acme Ltd", requester="a@b.c", tags=[], stored="gold") == "Acme Ltd"
     assert tier_of("requester_domain", organization=None, requester="Kim@Big.Example", tags=[], stored=None) \
         == "big.example"
-    assert tier_of("requester_domain", organization=None, requester="no address", tags=None, stored=None) == "unknown"
+    assert tier_of("requester_domain", organization=None, requester="no address", tags=None, stored=None) \
+        == "no requester domain"
     assert language_of(None, {"language": "pt"}) == "pt" and language_of("es", {"language": "pt"}) == "es"
     assert language_of(None, None) == "unknown"
 
@@ -101,7 +102,7 @@ def test_data_json_gives_the_charts_and_every_part_for_the_refresh(admin_app, se
     client = admin_app.test_client()
     first = client.get("/admin/data.json", headers=BEARER).get_json()
     assert set(first["sections"]) == {"notices", "automation-figures", "accuracy-figures", "backlog", "reviews",
-                                      "failed", "models", "drift-table", "assignment"}
+                                      "failed", "models", "drift-table", "assignment", "audit"}
     assert SECRET_SUBJECT in first["sections"]["reviews"] and first["charts"]["accuracy"]["overall"]["judged"] == 3
     with store.session() as session:  # someone routes the waiting ticket in Slack meanwhile
         session.get(ReviewMessage, seeded["review_id"]).state = "resolved"

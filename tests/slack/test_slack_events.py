@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from fake_slack import REVIEW_CHANNEL
 from slack_interactions import block_actions, post_interaction
 from store.models import Correction, ReviewMessage, TicketRecord, WriteBack
-from webhooks.corrections import apply_pending_corrections
+from integrations.corrections import apply_pending_corrections
 from polling import wait_until
 
 

@@ -6,6 +6,12 @@ bolt's background thread) and on every clock sweep, so a helpdesk outage only de
 recorded, tried again with exponential backoff (a rate limit: after its `retry_after`, without counting
 an attempt), and marked `failed` after `max_attempts` or a permanent error. A claim (pushing
 `next_try_at` out by a lease) keeps the click's thread and the sweep from applying the same one at once.
+
+A `failed` write-back stays failed: nothing retries it on its own. The admin page lists it among the failed
+items, where an operator retries it (`requeue`: pending again, attempts from zero, and written at once) or
+drops it (`drop`: kept with its error, never written). The same holds for an automatic route whose write
+failed after its delivery had finished (its delivery's retry no longer covers it); a route whose delivery is
+still open or dead-lettered is the delivery's to write (`store.inbox`).
 """
 from __future__ import annotations
 
@@ -13,18 +19,27 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from integrations import outage
 from integrations.errors import RateLimited
 from integrations.route import Route
 from store.database import Store
-from store.models import TicketRecord, WriteBack
+from store.models import DONE, Delivery, TicketRecord, WriteBack
 from store.types import utcnow
 from telemetry import pipeline_metrics
 
 log = logging.getLogger(__name__)
 CORRECTION = "correction"
+PENDING, FAILED, DROPPED = "pending", "failed", "dropped"
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+
+
+class HelpdeskGone(Exception):
+    """The write-back names a helpdesk this process has no adapter for (its credentials were removed)."""
+
+    permanent = True
 
 
 @dataclass(frozen=True)
@@ -42,14 +57,21 @@ class RetryPolicy:
 
 def apply_pending_corrections(store: Store, helpdesks: dict, policy: RetryPolicy = RetryPolicy(),
                               only_id: int | None = None, limit: int = 50) -> int:
-    """Apply due correction write-backs (or just `only_id`); returns how many reached the helpdesk."""
+    """Apply due correction write-backs, and routes retried after their delivery finished (or just `only_id`);
+    returns how many reached the helpdesk."""
     with store.session() as session:
-        query = select(WriteBack.id).where(WriteBack.kind == CORRECTION, WriteBack.state == "pending",
-                                           WriteBack.next_try_at <= utcnow())
+        query = select(WriteBack.id).where(WriteBack.state == PENDING, WriteBack.next_try_at <= utcnow(),
+                                           standalone())
         if only_id is not None:
             query = query.where(WriteBack.id == only_id)
         due = list(session.scalars(query.order_by(WriteBack.next_try_at).limit(limit)))
     return sum(_apply_one(store, helpdesks, policy, write_back_id) for write_back_id in due)
+
+
+def apply_now(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_ids: list[int]) -> int:
+    """Write these pending write-backs now (an operator's retry), in order; returns how many were written.
+    One that fails is recorded as any attempt is, and the sweep carries on with it."""
+    return sum(_apply_one(store, helpdesks, policy, write_back_id) for write_back_id in write_back_ids)
 
 
 def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id: int) -> bool:
@@ -64,12 +86,14 @@ def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id
             return False
         action = session.get(WriteBack, write_back_id)
         external_id = session.get(TicketRecord, action.ticket_id).external_id
-        helpdesk, route = action.helpdesk, Route.from_dict(action.route)
-    adapter = helpdesks[helpdesk]
+        helpdesk, kind, route = action.helpdesk, action.kind, Route.from_dict(action.route)
+    adapter = helpdesks.get(helpdesk)
     try:
+        if adapter is None:
+            raise HelpdeskGone(f"{helpdesk} is not configured in this process: nothing can write to it")
         result = adapter.apply(external_id, route)
     except Exception as exc:
-        pipeline_metrics.record_write_back_failure(helpdesk, "correction", exc)
+        pipeline_metrics.record_write_back_failure(helpdesk, kind, exc)
         _record_failure(store, policy, write_back_id, exc)
         return False
     with store.session() as session:
@@ -77,9 +101,42 @@ def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id
         action.state, action.result, action.dry_run, action.done_at = "done", result, adapter.dry_run, utcnow()
         action.attempts += 1
     log.info("correction written", extra={"write_back_id": write_back_id, "helpdesk": helpdesk,
-                                           "category": route.category})
-    pipeline_metrics.record_write_back(helpdesk, "correction", adapter.dry_run)
+                                           "category": route.category, "kind": kind})
+    pipeline_metrics.record_write_back(helpdesk, kind, adapter.dry_run)
     return True
+
+
+def standalone():
+    """Write-backs this module writes: corrections, and routes whose delivery finished (a delivery still open
+    or dead-lettered writes its own route when it runs again)."""
+    unfinished = select(Delivery.id).where(Delivery.id == WriteBack.delivery_id, Delivery.state != DONE)
+    return or_(WriteBack.kind == CORRECTION, ~unfinished.exists())
+
+
+def requeue(session: Session, write_back_ids: list[int]) -> list[tuple[int, str | None, int]]:
+    """Failed stand-alone write-backs become pending again, due now, attempts from zero (an operator's retry).
+    Returns (id, the error it had, attempts it had) of each that was failed; the others are left alone."""
+    requeued = []
+    for row in _failed(session, write_back_ids):
+        requeued.append((row.id, row.last_error, row.attempts))
+        row.state, row.attempts, row.next_try_at, row.last_error = PENDING, 0, utcnow(), None
+    return requeued
+
+
+def drop(session: Session, write_back_ids: list[int]) -> list[int]:
+    """Give up on failed stand-alone write-backs: `dropped`, kept with their error, never written."""
+    rows = _failed(session, write_back_ids)
+    for row in rows:
+        row.state = DROPPED
+    return [row.id for row in rows]
+
+
+def _failed(session: Session, write_back_ids: list[int]) -> list[WriteBack]:
+    wanted = [i for i in write_back_ids if 0 < i <= MAX_ID]
+    if not wanted:
+        return []
+    return list(session.scalars(select(WriteBack).where(WriteBack.id.in_(wanted), WriteBack.state == FAILED,
+                                                        standalone()).order_by(WriteBack.id).with_for_update()))
 
 
 def _record_failure(store: Store, policy: RetryPolicy, write_back_id: int, exc: Exception) -> None:
