@@ -108,12 +108,12 @@ def add_registry_version(model_dir: Path, version: str, metrics: dict, created: 
     return folder
 
 
-def log_in(page, base: str, problems: list[str]) -> None:
-    """Logs in from the admin page's login form in a browser; script errors and CSP violations from then on
-    are added to `problems` (the login page's own 401 is expected)."""
+def log_in(page, base: str, problems: list[str], token: str = ADMIN_TOKEN) -> None:
+    """Logs in with `token` from the admin page's login form in a browser; script errors and CSP violations
+    from then on are added to `problems` (the login page's own 401 is expected)."""
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "401" not in m.text else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{base}/admin")
-    page.fill("#token", ADMIN_TOKEN)
+    page.fill("#token", token)
     page.click("#login")
     page.wait_for_selector("body[data-drawn]")

@@ -3,7 +3,7 @@ ticket from the page, and finds the audit entry naming them in the audit section
 Both stores; screenshots in test-artifacts/."""
 from __future__ import annotations
 
-from admin_seed import ADMIN_TOKEN
+from admin_seed import ADMIN_TOKEN, log_in
 from browser import browser_page, live_server, screenshot
 
 ANA, BO = "ana-browser-token-5c4d3e2f", "bo-browser-token-6a7b8c9d"
@@ -14,12 +14,7 @@ def test_a_page_correction_is_in_the_audit_section_naming_the_operator(make_app,
     name = request.node.callspec.id
     problems: list[str] = []
     with live_server(app) as base, browser_page(tmp_path / "profile") as page:
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "401" not in m.text else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(f"{base}/admin")
-        page.fill("#token", ANA)
-        page.click("#login")
-        page.wait_for_selector("body[data-drawn]")
+        log_in(page, base, problems, token=ANA)
         assert page.inner_text("#operator") == "ana" and page.is_visible("#no-audit")
 
         form = f"form.route[data-review='{seeded['review_id']}']"
