@@ -12,7 +12,7 @@ import logging
 from slack_sdk import WebClient
 
 from integrations.slack import slack_configured
-from integrations.slack.clicks import review_prediction
+from integrations.slack.clicks import ADMIN_USER, review_prediction
 from integrations.slack.client import Retrying, make_client
 from integrations.slack.messages import assignment_outcome, escape, resolved_message, review_message
 from store.models import ReviewMessage, TicketRecord
@@ -20,10 +20,12 @@ from store.models import ReviewMessage, TicketRecord
 log = logging.getLogger(__name__)
 
 
-def admin_outcome(category: str | None) -> str:
+def admin_outcome(category: str | None, operator: str | None = None) -> str:
+    """Who did it, by the name they signed in with (the shared `TRIAGE_ADMIN_TOKEN` is "An admin")."""
+    who = escape(operator) if operator and operator != ADMIN_USER else "An admin"
     if category is None:
-        return ":raising_hand: An admin left this to the agents (triage's admin page)."
-    return f":white_check_mark: An admin routed this to *{escape(category)}* on triage's admin page."
+        return f":raising_hand: {who} left this to the agents (triage's admin page)."
+    return f":white_check_mark: {who} routed this to *{escape(category)}* on triage's admin page."
 
 
 def update_resolved_review(runtime, review_id: int, category: str | None, client: WebClient | None = None,
@@ -42,12 +44,14 @@ def update_resolved_review(runtime, review_id: int, category: str | None, client
         ticket = session.get(TicketRecord, message.ticket_id)
         prediction = review_prediction(session, message)
         channel, ts, helpdesk, external_id = message.channel, message.ts, ticket.helpdesk, ticket.external_id
+        operator = message.resolved_by
         posted = review_message(external_id, helpdesk, ticket_from_record(ticket),
                                 prediction_from_record(prediction), settings) if prediction else {"blocks": []}
     client = client or make_client(settings)
     name = f"{helpdesk.capitalize()} ticket #{escape(external_id)}"
-    text = f"{name}: routed to {escape(category)} by an admin" if category else f"{name}: left to the agents"
-    outcome = admin_outcome(category)
+    by = escape(operator) if operator and operator != ADMIN_USER else "an admin"
+    text = f"{name}: routed to {escape(category)} by {by}" if category else f"{name}: left to the agents"
+    outcome = admin_outcome(category, operator)
     if assigned := assignment_outcome(assignment):  # who got the ticket by a rule, and why
         outcome = f"{outcome}\n{assigned}"
     update = resolved_message(posted["blocks"], text, outcome)

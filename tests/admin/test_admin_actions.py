@@ -85,11 +85,13 @@ def test_leave_to_agents_and_a_category_the_ticket_cannot_have(admin_app, seeded
     assert count(store, Correction) == 3  # leaving it teaches nothing
 
 
-def test_a_route_from_the_page_updates_the_slack_message(make_app, store, seeded, fake_slack):
+@pytest.mark.parametrize("token, who", [(ADMIN_TOKEN, "An admin"), ("ana-token-0123456789", "ana")])
+def test_a_route_from_the_page_updates_the_slack_message(make_app, store, seeded, fake_slack, token, who):
     from classifier.prediction import Prediction
     from integrations.slack.notifier import SlackReviewNotifier
 
-    app = make_app(triage_admin_token=ADMIN_TOKEN, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+    app = make_app(triage_admin_token=ADMIN_TOKEN, triage_admin_tokens="ana:ana-token-0123456789",
+                   slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                    slack_review_channel=REVIEW_CHANNEL, slack_api_url=fake_slack.url)
     settings = app.extensions["triage"].settings
     prediction = Prediction(category="BILLING", confidence=0.41, probabilities={"BILLING": 0.41, "REFUND": 0.35,
@@ -100,14 +102,14 @@ def test_a_route_from_the_page_updates_the_slack_message(make_app, store, seeded
         review = session.get(ReviewMessage, seeded["review_id"])
         review.channel, review.ts = post.channel, post.ts
     response = app.test_client().post(f"/admin/reviews/{seeded['review_id']}/route", data={"category": "SHIPPING"},
-                                      headers=BEARER)
+                                      headers={"Authorization": f"Bearer {token}"})
     assert response.get_json()["status"] == "routed"
     update = fake_slack.wait_for("chat.update")[0].args
     assert (update["channel"], update["ts"]) == (REVIEW_CHANNEL, post.ts)
-    assert "routed to SHIPPING by an admin" in update["text"]
+    assert f"routed to SHIPPING by {who if who == 'ana' else 'an admin'}" in update["text"]
     posted = fake_slack.messages[REVIEW_CHANNEL][0]
     assert not [b for b in posted["blocks"] if b["type"] == "actions"]  # the buttons are gone
-    assert "An admin routed this to *SHIPPING* on triage's admin page" in posted["blocks"][-1]["text"]["text"]
+    assert f"{who} routed this to *SHIPPING* on triage's admin page" in posted["blocks"][-1]["text"]["text"]
     wait_until(lambda: correction_write(store).state == "done")
 
 
