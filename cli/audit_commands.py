@@ -80,3 +80,13 @@ def _since(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not 24h, 7d or a date (YYYY-MM-DD)") from None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def cli_operator() -> str:
+    """Who acts from a shell (`triage models promote`, `triage events retry`): the login name, marked `cli:`."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"

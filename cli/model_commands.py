@@ -234,11 +234,12 @@ def run_models_promote(args) -> int:
     from classifier.registry import RegistryError
 
     registry = _registry()
+    was = registry.current_version() or "starter"
     try:
         registry.promote(args.version)
     except (ArtifactError, RegistryError) as exc:
         return _fail(str(exc))
-    _mirror_in_store(registry)
+    _mirror_in_store(registry, ("promote", args.version, was, args.version))
     print(f"current: {args.version}")
     return 0
 
@@ -247,26 +248,34 @@ def run_models_rollback(args) -> int:
     from classifier.registry import RegistryError
 
     registry = _registry()
+    was = registry.current_version() or "starter"
     try:
         now = registry.rollback()
     except RegistryError as exc:
         return _fail(str(exc))
-    _mirror_in_store(registry)
+    _mirror_in_store(registry, ("rollback", now or "starter", was, now or "starter"))
     print(f"current: {now or 'starter'}")
     return 0
 
 
-def _mirror_in_store(registry) -> None:
-    """The admin page reads `model_versions`: mirror the change now rather than at the clock's next check.
+def _mirror_in_store(registry, change: tuple[str, str, str, str]) -> None:
+    """The admin page reads `model_versions`: mirror the change now rather than at the clock's next check, and
+    write the audit entry (`change`: action, version, current before, current after) under the shell's user.
     Best effort: the registry's pointer is what serves, and the clock mirrors it anyway."""
     from config.settings import load_settings
+    from cli.audit_commands import cli_operator
     from learning.promotion import sync_versions
+    from store import audit
     from store.database import Store
 
     try:
         store = Store(load_settings().database_url)
         try:
             sync_versions(store, registry)
+            action, version, was, now = change
+            with store.session() as session:
+                audit.record(session, cli_operator(), action, f"model:{version}", {"current": was},
+                             {"current": now}, source=audit.CLI)
         finally:
             store.dispose()
     except Exception as exc:

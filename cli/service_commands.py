@@ -159,7 +159,9 @@ def _events_failed(args: argparse.Namespace) -> int:
 
 
 def _events_retry(args: argparse.Namespace) -> int:
-    from store import inbox
+    from cli.audit_commands import cli_operator
+    from store import audit, inbox
+    from store.models import Delivery
     from store.database import Store
     from webhooks.queue import RedisQueue
 
@@ -167,6 +169,9 @@ def _events_retry(args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     with store.session() as session:
         requeued = inbox.retry(session, None if args.all else [args.id])
+        for delivery_id in requeued:  # in the same transaction as the retry
+            audit.record(session, cli_operator(), audit.RETRY, f"delivery:{delivery_id}", {"state": "failed"},
+                         {"state": session.get(Delivery, delivery_id).state}, source=audit.CLI)
     if settings.redis_url:
         queue = RedisQueue(settings.redis_url)
         for delivery_id in requeued:

@@ -65,3 +65,27 @@ def test_bad_arguments_are_refused(trail, capsys):
             main(argv)
         assert raised.value.code == 2
     assert "not 24h, 7d or a date" in capsys.readouterr().err
+
+
+def test_promote_and_rollback_from_the_shell_are_in_the_trail(store, monkeypatch, tmp_path, capsys):
+    import getpass
+
+    from admin_seed import add_registry_version
+
+    models = tmp_path / "models"
+    add_registry_version(models, "v-one", {"accuracy": 0.8}, "2026-01-01T00:00:00")
+    add_registry_version(models, "v-two", {"accuracy": 0.9}, "2026-02-01T00:00:00")
+    monkeypatch.setenv("DATABASE_URL", store.url)
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(models))
+    assert main(["models", "promote", "v-one"]) == 0
+    assert main(["models", "promote", "v-two"]) == 0
+    assert main(["models", "rollback"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--json"]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    who = f"cli:{getpass.getuser()}"
+    assert [(e["actor"], e["action"], e["target"], e["before"], e["after"], e["source"]) for e in entries] == [
+        (who, "rollback", "model:v-one", {"current": "v-two"}, {"current": "v-one"}, "cli"),
+        (who, "promote", "model:v-two", {"current": "v-one"}, {"current": "v-two"}, "cli"),
+        (who, "promote", "model:v-one", {"current": "starter"}, {"current": "v-one"}, "cli"),
+    ]

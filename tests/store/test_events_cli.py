@@ -42,3 +42,20 @@ def test_failed_deliveries_are_listed_and_requeued(store, monkeypatch, capsys):
         assert [session.get(Delivery, i).state for i in (first, second)] == [RECEIVED, CLASSIFIED]
     assert main(["events", "failed"]) == 0
     assert capsys.readouterr().out.strip().endswith("no failed deliveries")
+
+
+def test_a_retry_from_the_shell_is_in_the_audit_trail_under_the_shell_user(store, monkeypatch, capsys):
+    import getpass
+
+    from sqlalchemy import select
+
+    from store.models import AuditEntry
+
+    monkeypatch.setenv("DATABASE_URL", store.url)
+    delivery = dead_letter(store, "3", CLASSIFIED)
+    assert main(["events", "retry", str(delivery)]) == 0
+    with store.session() as session:
+        [entry] = session.scalars(select(AuditEntry)).all()
+        assert (entry.actor, entry.action, entry.target, entry.source) == \
+            (f"cli:{getpass.getuser()}", "retry", f"delivery:{delivery}", "cli")
+        assert (entry.before, entry.after) == ({"state": "failed"}, {"state": CLASSIFIED})
