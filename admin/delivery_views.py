@@ -6,6 +6,9 @@
 - A failed write-back (`/write-backs/<id>/...`: a correction, or a route that failed after its delivery finished):
   retry makes it pending again and writes it at once in a background thread (a failure is recorded as any
   attempt is, and the clock's sweep carries on with it); drop gives up on it (`dropped`, never written).
+- A waiting ticket whose assignment the helpdesk refused (`/assignments/<id>/...`): retry clears its error and
+  failures so the waiting queue's next round applies it again; drop gives up on it (`dropped`: it keeps its group,
+  nobody assigns it).
 - `/failed/bulk` does either to the items ticked on the page, or to every item the table's filters match (at
   most `MAX_BULK`): a first POST shows what will happen, only the confirmation's POST (`confirm=1`) acts. Bearer
   clients get a 400 without `confirm=1` too. Every form carries the CSRF token.
@@ -24,12 +27,12 @@ from sqlalchemy import select
 from admin import auth
 from admin.auth import operator
 from admin.paging import BadQuery, read_page
-from admin.tables import DELIVERY, TABLE, WRITE_BACK, failed_filters, item_key, matching
+from admin.tables import ASSIGNMENT, DELIVERY, TABLE, WRITE_BACK, failed_filters, item_key, matching
 from admin.blueprint import acting_on, blueprint, check_csrf, keyring, no_such, runtime, wants_json
 from admin.page import render_dashboard
 from api.errors import error_response
-from store import audit, inbox
-from store.models import Delivery, TicketRecord, WriteBack
+from store import assignments, audit, inbox
+from store.models import Assignment, Delivery, TicketRecord, WriteBack
 from store.types import utcnow
 from integrations import corrections
 
@@ -85,6 +88,27 @@ def _one_write_back(action: str, row: int):
     return _back_to_page(action, done)
 
 
+@blueprint.post("/assignments/<assignment_id>/retry")
+def retry_assignment(assignment_id: str):
+    return _one_assignment(RETRY, acting_on("assignment", assignment_id))
+
+
+@blueprint.post("/assignments/<assignment_id>/drop")
+def drop_assignment(assignment_id: str):
+    return _one_assignment(DROP, acting_on("assignment", assignment_id))
+
+
+def _one_assignment(action: str, row: int):
+    done, exists = _act(action, [(ASSIGNMENT, row)])
+    if not exists:
+        return no_such("assignment", str(row))
+    if not done:
+        return error_response(409, "not_failed", f"assignment {row} is not a failed assignment")
+    if wants_json():
+        return {"status": "retried" if action == RETRY else "dropped", "assignment_id": row}
+    return _back_to_page(action, done)
+
+
 @blueprint.post("/failed/bulk")
 def bulk():
     check_csrf()
@@ -96,7 +120,7 @@ def bulk():
         return refused
     if not keys:
         if wants_json():
-            return error_response(400, "nothing_chosen", "no failed item was named (item=d<id> or w<id>)")
+            return error_response(400, "nothing_chosen", "no failed item was named (item=d<id>, w<id> or a<id>)")
         return render_dashboard(400, "Choose at least one failed item, or act on all that match the filter.")
     if request.form.get("confirm") != "1":
         if wants_json():
@@ -124,7 +148,7 @@ def _chosen() -> tuple[list[tuple[str, int]], object | None]:
     written = request.form.getlist("item")[:MAX_BULK * 2]
     keys = [item_key(text) for text in written]
     if wants_json() and any(key is None for key in keys):
-        return [], error_response(400, "bad_item", "an item is d<delivery id> or w<write-back id>")
+        return [], error_response(400, "bad_item", "an item is d<delivery id>, w<write-back id> or a<assignment id>")
     return list(dict.fromkeys(key for key in keys if key is not None))[:MAX_BULK], None
 
 
@@ -146,8 +170,14 @@ def _confirmation(action: str, keys: list[tuple[str, int]]):
 def _describe(keys: list[tuple[str, int]]) -> list[dict]:
     deliveries = [i for s, i in keys if s == DELIVERY]
     writes = [i for s, i in keys if s == WRITE_BACK]
+    waited = [i for s, i in keys if s == ASSIGNMENT]
     found: dict[tuple[str, int], dict] = {}
     with runtime().store.session() as session:
+        if waited:
+            for a in session.scalars(select(Assignment).where(Assignment.id.in_(waited))):
+                found[(ASSIGNMENT, a.id)] = {"key": f"a{a.id}", "what": f"assignment {a.id}", "state": a.state,
+                                             "ticket": f"{a.helpdesk} #{a.external_id}",
+                                             "error": (a.last_error or "")[:200]}
         if deliveries:
             for d, ticket in session.execute(select(Delivery, TicketRecord).join(TicketRecord,
                                              TicketRecord.id == Delivery.ticket_id).where(Delivery.id.in_(deliveries))):
@@ -170,22 +200,29 @@ def _act(action: str, keys: list[tuple[str, int]]) -> tuple[list[tuple[str, int]
     triage, actor = runtime(), operator(request)
     deliveries = [i for s, i in keys if s == DELIVERY]
     writes = [i for s, i in keys if s == WRITE_BACK]
+    waited = [i for s, i in keys if s == ASSIGNMENT]
     with triage.store.session() as session:
         before_d = _deliveries_before(session, deliveries)
         before_w = _writes_before(session, writes)
+        before_a = _assignments_before(session, waited)
         if action == RETRY:
             acted_d = inbox.retry(session, deliveries) if deliveries else []
             acted_w = [row for row, _, _ in corrections.requeue(session, writes)]
+            acted_a = assignments.retry_failed(session, waited)
         else:
             acted_d = inbox.drop(session, deliveries)
             acted_w = corrections.drop(session, writes)
+            acted_a = assignments.drop_failed(session, waited)
         for row in acted_d:
             after = {"state": session.get(Delivery, row).state}
             audit.record(session, actor, action, f"delivery:{row}", before_d[row], after)
         for row in acted_w:
             audit.record(session, actor, action, f"write-back:{row}", before_w[row],
                          {"state": session.get(WriteBack, row).state})
-        exists = bool(acted_d or acted_w or before_d or before_w)
+        for row in acted_a:
+            audit.record(session, actor, action, f"assignment:{row}", before_a[row],
+                         {"state": session.get(Assignment, row).state})
+        exists = bool(acted_d or acted_w or acted_a or before_d or before_w or before_a)
     for row in acted_d if action == RETRY else ():
         try:
             triage.queue.enqueue(row)
@@ -194,8 +231,9 @@ def _act(action: str, keys: list[tuple[str, int]]) -> tuple[list[tuple[str, int]
     if action == RETRY and acted_w:
         _write_soon(triage, acted_w)
     log.info("failed items %s from the admin page", "retried" if action == RETRY else "dropped",
-             extra={"deliveries": acted_d, "write_backs": acted_w, "operator": actor})
-    return [(DELIVERY, i) for i in acted_d] + [(WRITE_BACK, i) for i in acted_w], exists
+             extra={"deliveries": acted_d, "write_backs": acted_w, "assignments": acted_a, "operator": actor})
+    return ([(DELIVERY, i) for i in acted_d] + [(WRITE_BACK, i) for i in acted_w]
+            + [(ASSIGNMENT, i) for i in acted_a]), exists
 
 
 def _deliveries_before(session, ids: list[int]) -> dict[int, dict]:
@@ -218,6 +256,15 @@ def _writes_before(session, ids: list[int]) -> dict[int, dict]:
     return {w.id: {"state": w.state, "kind": w.kind, "attempts": w.attempts, "error": (w.last_error or "")[:300],
                    "ticket": f"{w.helpdesk}:{external_id}", "category": (w.route or {}).get("category")}
             for w, external_id in rows}
+
+
+def _assignments_before(session, ids: list[int]) -> dict[int, dict]:
+    ids = [i for i in ids if 0 < i <= inbox.MAX_ID]
+    if not ids:
+        return {}
+    return {a.id: {"state": a.state, "failures": a.failures, "error": (a.last_error or "")[:300],
+                   "ticket": f"{a.helpdesk}:{a.external_id}", "group": a.group_id, "category": a.category}
+            for a in session.scalars(select(Assignment).where(Assignment.id.in_(ids)))}
 
 
 def _write_soon(triage, write_back_ids: list[int]) -> threading.Thread:

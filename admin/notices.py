@@ -1,7 +1,7 @@
 """The line at the top of the page after an action: what was done, read back from the store, never echoed.
 
 An action redirects to `/admin?<what>=<id>` (requeued, dropped, routed, promoted, rolled_back, agent; `retried` and
-`gave_up` name failed items as `d<id>`/`w<id>` keys, comma separated); only ids are taken from the URL, and what is
+`gave_up` name failed items as `d<id>`/`w<id>`/`a<id>` keys, comma separated); only ids are taken from the URL, and what is
 said about them comes from the store or the registry, so a crafted link cannot make the page say anything else.
 A notice says what will really happen next: a retry is promised only while the write-back is pending (the
 clock's sweep writes it when due); a failed one is said to wait, untouched, under the failed items. The page's refresh asks again with the same query, so the
@@ -16,7 +16,7 @@ from admin.blueprint import row_id, version_id
 from admin.tables import item_key
 from integrations.slack.clicks import ADMIN
 from store.inbox import DROPPED
-from store.models import FAILED, OPEN_STATES, Correction, Delivery, ReviewMessage, TicketRecord, WriteBack
+from store.models import FAILED, OPEN_STATES, Assignment, Correction, Delivery, ReviewMessage, TicketRecord, WriteBack
 
 STARTER = "starter"
 MAX_KEYS = 200  # a bulk action's redirect names at most this many items (admin.delivery_views.MAX_BULK)
@@ -135,16 +135,32 @@ def _states(runtime, keys: list[tuple[str, int]]) -> tuple[dict[int, Delivery], 
     return found_d, found_w, tickets
 
 
+def _assignment_states(runtime, keys: list[tuple[str, int]]) -> list[str]:
+    """The states of the assignments (`a<id>`) among `keys`."""
+    ids = [i for kind, i in keys if kind == "a"]
+    if not ids:
+        return []
+    with runtime.store.session() as session:
+        return list(session.scalars(select(Assignment.state).where(Assignment.id.in_(ids))))
+
+
 def _retried_text(runtime, keys: list[tuple[str, int]]) -> str | None:
     deliveries, writes, tickets = _states(runtime, keys)
-    if not deliveries and not writes:
+    waited = _assignment_states(runtime, keys)
+    if not deliveries and not writes and not waited:
         return None
     if len(keys) == 1 and writes:  # one write-back: say exactly what became of it
         write = next(iter(writes.values()))
         ticket = tickets.get(write.ticket_id)
         name = f"{ticket.helpdesk.capitalize()} ticket #{ticket.external_id[:40]}" if ticket else "The ticket"
         return f"{name}: the {write.kind} was retried. {write_state(write, write.helpdesk, _max_attempts(runtime))}"
-    tally = {"written": 0, "being written": 0, "requeued at the step where they stopped": 0, "failed again": 0}
+    tally = {"written": 0, "being written": 0, "requeued at the step where they stopped": 0, "failed again": 0,
+             "waiting for the waiting queue to assign them": 0}
+    for state in waited:
+        key = ("waiting for the waiting queue to assign them" if state == "waiting" else
+               "written" if state == "assigned" else "failed again" if state == FAILED else None)
+        if key:
+            tally[key] += 1
     for delivery in deliveries.values():
         key = ("requeued at the step where they stopped" if delivery.state in OPEN_STATES else
                "written" if delivery.state == "done" else "failed again" if delivery.state == FAILED else None)
@@ -159,13 +175,14 @@ def _retried_text(runtime, keys: list[tuple[str, int]]) -> str | None:
     again = " Those that failed again wait under Failed items." if tally["failed again"] else ""
     pending = (" A write-back the helpdesk does not take now is tried again by the clock's sweep until its attempts "
                "run out." if tally["being written"] else "")
-    total = len(deliveries) + len(writes)
+    total = len(deliveries) + len(writes) + len(waited)
     return f"Retried {total} failed item{'s' if total != 1 else ''}: {told or 'none changed'}.{pending}{again}"
 
 
 def _dropped_text(runtime, keys: list[tuple[str, int]]) -> str | None:
     deliveries, writes, _ = _states(runtime, keys)
     dropped = sum(row.state == DROPPED for row in [*deliveries.values(), *writes.values()])
+    dropped += sum(state == DROPPED for state in _assignment_states(runtime, keys))
     if not dropped:
         return None
     return (f"Dropped {dropped} failed item{'s' if dropped != 1 else ''}: kept in the store as `dropped` with their "

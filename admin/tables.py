@@ -5,22 +5,26 @@ Failed items are everything that did not reach the helpdesk and nothing retries 
   (stopped before: reading, classifying, posting for review); retried at the step where it stopped;
 - a failed stand-alone write-back (`integrations.corrections`): a correction from a review click or this page, or
   an automatic route that failed after its delivery finished; retried by writing it again.
+- a ticket waiting for capacity whose assignment the helpdesk refused (`store.assignments.record_failure`): kind
+  `assignment`; while the waiting queue still tries it (fewer than `MAX_FAILURES` refusals in a row) the row says
+  so, after that nothing does; retried by letting the waiting queue apply it again.
 An item leaves the list when it is retried, written, or dropped on purpose (the `dropped` state shows those).
-Its key on the page is `d<delivery id>` or `w<write-back id>`.
+Its key on the page is `d<delivery id>`, `w<write-back id>` or `a<assignment id>`.
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, func, literal, select, union_all
+from sqlalchemy import String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from admin.paging import AGE_FILTER, HELPDESK_FILTER, Filter, age_cutoff, fetch_page, read_page, search_clause
 from integrations.links import ticket_url
 from learning.maintenance import PERMANENT
 from store.inbox import DROPPED
-from store.models import FAILED, ROUTED, Correction, Delivery, ModelVersion, PredictionRecord, TicketRecord, WriteBack
+from store import assignments
+from store.models import FAILED, ROUTED, Assignment, Correction, Delivery, ModelVersion, PredictionRecord, TicketRecord, WriteBack
 from integrations.corrections import standalone
 
 METRIC_KEYS = ("n", "accuracy", "macro_f1", "weighted_f1", "ece", "coverage", "automation_rate")
@@ -40,15 +44,16 @@ STATUSES = (("current", "serving: the registry's pointer names it"),
 STARTER_CAVEAT = ("The starter's own training figures: measured on held-out rows of the public data set it was "
                   "trained on, not on your tickets. The accuracy card shows how it does on yours.")
 TABLE = "failed"  # its names in the query string: failed.page, failed.q, failed.kind, ...
-DELIVERY, WRITE_BACK = "d", "w"
-KINDS = (("route", "automatic route"), ("correction", "correction"), ("delivery", "delivery (before routing)"))
+DELIVERY, WRITE_BACK, ASSIGNMENT = "d", "w", "a"
+KINDS = (("route", "automatic route"), ("correction", "correction"), ("delivery", "delivery (before routing)"),
+         ("assignment", "assignment (waiting ticket)"))
 STATES = ((FAILED, "failed (default)"), (DROPPED, "dropped"))
-_KEY = re.compile(r"([dw])([1-9][0-9]{0,9})")
+_KEY = re.compile(r"([dwa])([1-9][0-9]{0,9})")
 MAX_ID = 2**31 - 1
 
 
 def item_key(text: str) -> tuple[str, int] | None:
-    """`d12` -> ("d", 12): a failed item named in a form; None for text no item can have."""
+    """`d12` -> ("d", 12) (`w`: write-back, `a`: assignment): a failed item named in a form; None for text no item can have."""
     found = _KEY.fullmatch(text.strip()) if isinstance(text, str) else None
     if found is None or int(found.group(2)) > MAX_ID:
         return None
@@ -89,7 +94,7 @@ def count_failed(session: Session) -> int:
 
 
 def _items(state: str):
-    """Failed (or dropped) deliveries and stand-alone write-backs as rows of one shape."""
+    """Failed (or dropped) deliveries, stand-alone write-backs and assignments as rows of one shape."""
     D, W, T = Delivery, WriteBack, TicketRecord
     predicted = (select(PredictionRecord.category).where(PredictionRecord.delivery_id == D.id,
                                                          PredictionRecord.role == "champion")
@@ -114,7 +119,17 @@ def _items(state: str):
                           W.last_error.label("error"), W.created_at.label("since"),
                           literal(None, String).label("request_id"))
                    .join(T, T.id == W.ticket_id).where(W.state == state, standalone()))
-    return union_all(deliveries, write_backs)
+    A = Assignment
+    refused = (or_(A.state == assignments.FAILED, and_(A.state == assignments.WAITING, A.last_error.is_not(None)))
+               if state == FAILED else A.state == assignments.DROPPED)
+    waited = (select(literal(ASSIGNMENT, String).label("source"), A.id.label("item_id"),
+                     literal("assignment", String).label("kind"), A.helpdesk.label("helpdesk"),
+                     A.external_id.label("external_id"), T.subject.label("subject"), A.category.label("category"),
+                     literal("assign", String).label("step"), A.failures.label("attempts"),
+                     A.last_error.label("error"), func.coalesce(A.waiting_since, A.created_at).label("since"),
+                     literal(None, String).label("request_id"))
+              .outerjoin(T, and_(T.helpdesk == A.helpdesk, T.external_id == A.external_id)).where(refused))
+    return union_all(deliveries, write_backs, waited)
 
 
 def _row(row, settings, now: datetime) -> dict:
@@ -127,7 +142,12 @@ def _row(row, settings, now: datetime) -> dict:
 
 def automatic_retry(row, settings, now: datetime) -> str | None:
     """When the clock will retry this item by itself, or None when nothing will (said on the row, never implied):
-    only a dead letter whose error was not permanent, for `TRIAGE_RETRY_FAILED_HOURS` after it arrived."""
+    only a dead letter whose error was not permanent, for `TRIAGE_RETRY_FAILED_HOURS` after it arrived, and a
+    waiting ticket's refused assignment until it was refused `MAX_FAILURES` times in a row."""
+    if row.source == ASSIGNMENT:
+        left = assignments.MAX_FAILURES - (row.attempts or 0)
+        return (f"next round of the waiting queue ({left} more refusal{'s' if left > 1 else ''} and it stops)"
+                if left > 0 else None)
     if row.source != DELIVERY or (row.error or "").startswith(PERMANENT) or row.since is None:
         return None
     until = row.since + timedelta(hours=settings.triage_retry_failed_hours)

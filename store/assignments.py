@@ -19,8 +19,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.models import AgentLoad, Assignment, TeamGroup
+from store.types import utcnow as utc_now
 
 WAITING, ASSIGNED, TAKEN, CLOSED = "waiting", "assigned", "taken", "closed"
+# a waiting ticket whose assignment the helpdesk refused MAX_FAILURES times in a row is `failed`: the waiting
+# queue stops retrying it (and it no longer holds newer tickets of its group back) until an operator retries it
+# from the admin page's failed items, or drops it (`dropped`: it keeps its group, nobody assigns it)
+FAILED, DROPPED = "failed", "dropped"
+MAX_FAILURES = 3
 LEAST_LOADED, ROUND_ROBIN = "least_loaded", "round_robin"  # the rules of config.routing
 _NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # an assignee whose write the helpdesk has not confirmed counts on top of every count for this long; after
@@ -134,7 +140,64 @@ def confirm(session: Session, helpdesk: str, external_id: str, agent_id: str, no
     """The helpdesk took our assignee: from now on its counts hold the ticket."""
     session.execute(update(Assignment).where(Assignment.helpdesk == helpdesk, Assignment.external_id == external_id,
                                              Assignment.state == ASSIGNED, Assignment.agent_id == agent_id,
-                                             Assignment.written_at.is_(None)).values(written_at=now))
+                                             Assignment.written_at.is_(None))
+                    .values(written_at=now, last_error=None, failures=0))
+
+
+def record_failure(session: Session, helpdesk: str, external_id: str, error: str) -> str | None:
+    """The helpdesk refused a waiting ticket's assignment (not a rate limit, not an outage). The choice made
+    for it never landed, so its slot goes back and the ticket waits again, with the reason; after
+    MAX_FAILURES in a row it is `failed`. Returns the ticket's state (None: no such assignment)."""
+    current = session.scalar(select(Assignment).where(Assignment.helpdesk == helpdesk,
+                                                      Assignment.external_id == external_id).with_for_update())
+    if current is None or current.state in (TAKEN, CLOSED, DROPPED):
+        return None if current is None else current.state
+    if current.state == ASSIGNED:
+        if current.written_at is not None:  # the helpdesk holds our assignee already: nothing failed to assign
+            return current.state
+        if current.agent_id:
+            _give_back(current, session.scalar(select(AgentLoad).where(
+                AgentLoad.helpdesk == helpdesk, AgentLoad.agent_id == current.agent_id).with_for_update()))
+        current.agent_id, current.agent_name = None, None
+    current.failures = (current.failures or 0) + 1
+    current.last_error = error[:2000]
+    current.state = FAILED if current.failures >= MAX_FAILURES else WAITING
+    return current.state
+
+
+def clear_failure(session: Session, helpdesk: str, external_id: str) -> None:
+    """The helpdesk took a write for the ticket: the failures in a row start from zero."""
+    session.execute(update(Assignment).where(Assignment.helpdesk == helpdesk, Assignment.external_id == external_id,
+                                             Assignment.failures > 0).values(last_error=None, failures=0))
+
+
+def _failed_items(session: Session, ids: list[int]) -> list[Assignment]:
+    """The assignments among `ids` that are failed items: `failed`, or waiting with a refusal on record."""
+    ids = [i for i in ids if 0 < i <= 2**31 - 1]
+    if not ids:
+        return []
+    return list(session.scalars(select(Assignment).where(
+        Assignment.id.in_(ids), or_(Assignment.state == FAILED,
+                                    and_(Assignment.state == WAITING, Assignment.last_error.is_not(None))))
+        .order_by(Assignment.id).with_for_update()))
+
+
+def retry_failed(session: Session, ids: list[int]) -> list[int]:
+    """An operator retries failed assignments: they wait again with a clean record, so the waiting queue's
+    next round applies them (in their place in the queue: `waiting_since` is kept). Returns the ids retried."""
+    rows = _failed_items(session, ids)
+    for row in rows:
+        row.state, row.last_error, row.failures = WAITING, None, 0
+        row.waiting_since = row.waiting_since or utc_now()
+    return [row.id for row in rows]
+
+
+def drop_failed(session: Session, ids: list[int]) -> list[int]:
+    """An operator gives up on failed assignments: `dropped`, kept with their group and error, never assigned."""
+    rows = _failed_items(session, ids)
+    for row in rows:
+        row.state = DROPPED
+    return [row.id for row in rows]
 
 
 def load_of(row: AgentLoad) -> int:
@@ -230,7 +293,7 @@ def release(session: Session, helpdesk: str, external_id: str, state: str) -> bo
     if current.state == ASSIGNED and current.agent_id:
         _give_back(current, session.scalar(select(AgentLoad).where(
             AgentLoad.helpdesk == helpdesk, AgentLoad.agent_id == current.agent_id).with_for_update()))
-    current.state = state
+    current.state, current.last_error, current.failures = state, None, 0
     return True
 
 
@@ -298,7 +361,7 @@ def ticket_changed(session: Session, helpdesk: str, external_id: str, status: st
         recount_soon(session, helpdesk, agent_id=agent_id)
     if closed and current is None and not assignee:
         return False
-    if current is not None and current.state == WAITING and (closed or assignee):
+    if current is not None and current.state in (WAITING, FAILED) and (closed or assignee):
         current.state = CLOSED if closed else TAKEN
     return bool(stale) or closed
 

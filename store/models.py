@@ -289,10 +289,14 @@ class Assignment(Base):
     rule: Mapped[str] = mapped_column(CleanString(16))  # least_loaded | round_robin
     category: Mapped[str | None] = mapped_column(CleanString(255))
     route: Mapped[dict[str, Any]] = mapped_column(JSONValue)  # applied again when a waiting ticket gets room
-    state: Mapped[str] = mapped_column(CleanString(16))  # waiting | assigned | taken | closed
+    state: Mapped[str] = mapped_column(CleanString(16))  # waiting | assigned | taken | closed | failed | dropped
     agent_id: Mapped[str | None] = mapped_column(CleanString(64))
     agent_name: Mapped[str | None] = mapped_column(CleanString(255))
     reason: Mapped[str | None] = mapped_column(CleanText)
+    # the helpdesk refused the waiting ticket's assignment (not a rate limit or outage): why, and how many
+    # times in a row; `assignments.MAX_FAILURES` of them make it `failed` (a failed item on the admin page)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the helpdesk took our assignee

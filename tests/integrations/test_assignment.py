@@ -347,3 +347,51 @@ def test_zendesk_without_the_availability_api_every_active_member_is_a_candidate
     desk.tickets(1, 2, 3)
     got = [chosen(desk, adapter.apply(str(ticket), route)) for ticket in (1, 2, 3)]
     assert got == ["zero", "zero", "two"]  # "gone" (deactivated, nothing open) gets none
+
+
+# a waiting ticket the helpdesk refuses to assign (issue 21: nothing that failed is hidden)
+
+
+def test_a_waiting_ticket_whose_assignment_is_refused_fails_after_three_tries_and_stops_holding_its_group(desk):
+    desk.team(full=10)
+    adapter, route = desk.adapter(), desk.route()
+    desk.tickets(1, 2)
+    assert adapter.apply("1", route)["assignment"]["waiting"]
+    desk.fake.solve_for(desk.agents["full"], 2)
+    desk.clock.advance(REFRESH + 1)
+    desk.fake.fail(422, count=assignments.MAX_FAILURES, method="PUT")
+    assert drain_waiting(desk.store, {desk.key: adapter}) == 0
+    with desk.store.session() as session:
+        row = session.scalar(select(Assignment).where(Assignment.external_id == "1"))
+        assert (row.state, row.failures, row.agent_id) == ("waiting", 1, None)
+        assert row.last_error.startswith("Rejected")
+    assert desk.counted_on_top() == 0  # the slot of the choice that never landed came back
+    assert desk.waiting() == [1]
+    for _ in range(assignments.MAX_FAILURES - 1):
+        drain_waiting(desk.store, {desk.key: adapter})
+    assert desk.state(1) == "failed" and desk.waiting() == []
+    with desk.store.session() as session:
+        assert desk.key not in assignments.waiting_summary(session)  # not counted as silently waiting
+    puts = len(desk.fake.calls("PUT"))
+    assert drain_waiting(desk.store, {desk.key: adapter}) == 0
+    assert len(desk.fake.calls("PUT")) == puts  # the queue no longer retries it
+    second = adapter.apply("2", route)  # a newer ticket in its group is not held behind it
+    assert chosen(desk, second) == "full" and desk.assignee(2) == "full"
+    assert desk.assignee(1) is None and desk.state(1) == "failed"
+
+
+def test_a_refusal_then_a_written_assignment_clears_the_failure(desk):
+    desk.team(full=10)
+    adapter, route = desk.adapter(), desk.route()
+    desk.tickets(1)
+    adapter.apply("1", route)
+    desk.fake.solve_for(desk.agents["full"], 1)
+    desk.clock.advance(REFRESH + 1)
+    desk.fake.fail(422, count=1, method="PUT")
+    drain_waiting(desk.store, {desk.key: adapter})
+    assert desk.state(1) == "waiting"
+    assert drain_waiting(desk.store, {desk.key: adapter}) == 1
+    with desk.store.session() as session:
+        row = session.scalar(select(Assignment).where(Assignment.external_id == "1"))
+        assert (row.state, row.failures, row.last_error) == ("assigned", 0, None)
+    assert desk.assignee(1) == "full"

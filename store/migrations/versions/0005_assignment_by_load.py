@@ -55,6 +55,8 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.String(length=64), nullable=True),
     sa.Column('agent_name', sa.String(length=255), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('waiting_since', store.types.UTCDateTime(), nullable=True),
     sa.Column('assigned_at', store.types.UTCDateTime(), nullable=True),
     sa.Column('written_at', store.types.UTCDateTime(), nullable=True),
