@@ -320,15 +320,17 @@ def waiting_summary(session: Session) -> dict[str, tuple[int, datetime | None]]:
     return {helpdesk: (count, oldest) for helpdesk, count, oldest in rows}
 
 
-def recount_soon(session: Session, helpdesk: str, agent_id: str | None = None, external_id: str | None = None) -> None:
+def recount_soon(session: Session, helpdesk: str, agent_id: str | None = None, external_id: str | None = None) -> bool:
     """A helpdesk event says a ticket was solved or reassigned: the agent's count (given, or the one triage
-    gave the ticket to) is read again on the next chance, not after the refresh interval."""
+    gave the ticket to) is read again on the next chance, not after the refresh interval. False when no
+    agent we know was named."""
     if agent_id is None and external_id is not None:
         agent_id = session.scalar(select(Assignment.agent_id).where(Assignment.helpdesk == helpdesk,
                                                                     Assignment.external_id == external_id))
-    if agent_id is not None:
-        session.execute(update(AgentLoad).where(AgentLoad.helpdesk == helpdesk, AgentLoad.agent_id == agent_id)
-                        .values(counted_at=None))
+    if agent_id is None:
+        return False
+    return session.execute(update(AgentLoad).where(AgentLoad.helpdesk == helpdesk, AgentLoad.agent_id == agent_id)
+                           .values(counted_at=None)).rowcount > 0
 
 
 def set_away(session: Session, helpdesk: str, agent_id: str, until: datetime | None, by: str | None) -> bool:
@@ -357,13 +359,11 @@ def ticket_changed(session: Session, helpdesk: str, external_id: str, status: st
                                                       Assignment.external_id == external_id))
     closed = status is not None and status.strip().lower() in CLOSED_WORDS
     stale = {agent for agent in (current.agent_id if current else None, assignee) if agent}
-    for agent_id in stale:
-        recount_soon(session, helpdesk, agent_id=agent_id)
-    if closed and current is None and not assignee:
-        return False
+    changed = [recount_soon(session, helpdesk, agent_id=agent_id) for agent_id in stale]
     if current is not None and current.state in (WAITING, FAILED) and (closed or assignee):
         current.state = CLOSED if closed else TAKEN
-    return bool(stale) or closed
+        return True
+    return any(changed)
 
 
 def team_groups(session: Session) -> list[TeamGroup]:

@@ -91,3 +91,13 @@ def test_an_update_about_a_ticket_we_never_assigned_changes_nothing(app, client)
                                                 "status": "solved"}).encode())
     assert response.status_code == 200 and response.get_json() == {"correction": False, "capacity": False}
     assert loads(store, "zendesk") == {}
+
+
+def test_an_assignee_nobody_knows_frees_nothing(app, client):
+    store = app.extensions["triage"].store
+    seed(store, "zendesk", "assigned", "7001")
+    for assignee in ("9999", "x" * 10_000):  # an agent we never read, and a hostile value (cut at the boundary)
+        response = post_zendesk(client, json.dumps({"event": "ticket.updated", "ticket_id": "77",
+                                                    "assignee": assignee}).encode())
+        assert response.status_code == 200 and response.get_json() == {"correction": False, "capacity": False}
+    assert all(counted is not None for counted in loads(store, "zendesk").values())
