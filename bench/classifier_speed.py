@@ -81,8 +81,8 @@ def main() -> int:
     datasets = load_settings().triage_datasets_dir.resolve()
     bench = Path(tempfile.gettempdir()) / "triage-bench"
     runs = [(m, args.data, args.text) for m in args.model] if args.model else [
-        (bench / "endava", datasets / "endava-it-tickets/tickets.csv", "Document"),
-        (bench / "multilang", datasets / "multilang-tickets/tickets.csv", "subject,body"),
+        (bench / "endava-42", datasets / "endava-it-tickets/tickets.csv", "Document"),
+        (bench / "multilang-42", datasets / "multilang-tickets/tickets.csv", "subject,body"),
         (REPO / "models" / "starter", None, "utterance"),
     ]
     for model_dir, data, text in runs:

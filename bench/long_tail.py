@@ -1,6 +1,6 @@
 """The default `triage train` on public long-tailed data, beside a TF-IDF + logistic regression baseline.
 
-    python bench/long_tail.py [--sets tag2,queue,zipf,tag1,tag3,queue_type] [--seed 42] [--json FILE]
+    python bench/long_tail.py [--sets tag2,queue,zipf,tag1,tag3,queue_type,groups] [--seeds 42,7,1234] [--json FILE]
 
 Sets (from $TRIAGE_DATASETS_DIR, default ../shared/datasets):
   tag2        multilang-tickets, label tag_2: 59 classes, 29 of them under 5 rows
@@ -16,7 +16,10 @@ For each: a stratified holdout (the CLI's `holdout_split`, classes under 5 rows 
 before anything is fitted; the product's default training (`TrainOptions()`, as `triage train`), then on the
 holdout its accuracy, macro-F1 and routing by the stored target-precision thresholds (share routed and share
 right among them); each member's out-of-fold accuracy, macro-F1 and seconds, the kept members; and the
-baseline (word 1-2 gram TF-IDF + LogisticRegression) trained and scored on the same rows in the same run.
+baseline (word 1-2 gram TF-IDF + LogisticRegression) and the plain word + char SVM, trained and scored on the
+same rows in the same run; which model shipped (the stack or a plain one, classifier.candidates) and why.
+Each seed draws its own holdout and trains anew; per set the figures' mean, standard deviation and values
+over the seeds close the output.
 """
 from __future__ import annotations
 
@@ -91,17 +94,11 @@ def _groups(frame, seed: int, rows: int = 9_000, exponent: float = 1.4):
     return pd.concat(parts, ignore_index=True)
 
 
-def baseline(train_texts, train_y, test_texts, test_y) -> dict:
-    """Word 1-2 gram TF-IDF + logistic regression: what a team would try first."""
+def _fit_score(model, train_texts, train_y, test_texts, test_y) -> dict:
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.pipeline import make_pipeline
 
     started = time.perf_counter()
-    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
-                          LogisticRegression(C=10.0, max_iter=1000))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(train_texts, train_y)
@@ -110,6 +107,28 @@ def baseline(train_texts, train_y, test_texts, test_y) -> dict:
     return {"accuracy": round(float(accuracy_score(test_y, predicted)), 4),
             "macro_f1": round(float(f1_score(test_y, predicted, average="macro")), 4),
             "train_seconds": round(seconds, 1)}
+
+
+def baseline(train_texts, train_y, test_texts, test_y) -> dict:
+    """Word 1-2 gram TF-IDF + logistic regression: what a team would try first."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                          LogisticRegression(C=10.0, max_iter=1000))
+    return _fit_score(model, train_texts, train_y, test_texts, test_y)
+
+
+def word_char_svm(train_texts, train_y, test_texts, test_y) -> dict:
+    """Word 1-2 + char_wb 2-5 TF-IDF + LinearSVC(C=0.5): the plain model the issue measured 3 points above it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=3))
+    return _fit_score(make_pipeline(features, LinearSVC(C=0.5)), train_texts, train_y, test_texts, test_y)
 
 
 def run_set(name: str, seed: int, holdout: float, members: tuple[str, ...] | None) -> dict:
@@ -137,28 +156,38 @@ def run_set(name: str, seed: int, holdout: float, members: tuple[str, ...] | Non
         "triage": {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
                    "routed": metrics["selective"]["coverage"], "routed_right": metrics["selective"]["accuracy"],
                    "threshold": metrics["selective"]["threshold"], "train_seconds": round(train_seconds, 1),
+                   "interval": metrics["selective"].get("interval"),
+                   "verdict": (metrics["selective"].get("verdict") or {}).get("status"),
+                   "shipped": label_report["comparison"]["shipped"],
                    "embedding_model": report.get("embedding_model")},
+        "comparison": label_report["comparison"],
         "members": {member: {key: scores[key] for key in ("accuracy", "macro_f1", "oof_seconds") if key in scores}
                     for member, scores in label_report["members"].items()},
         "skipped": label_report.get("skipped", {}),
         "kept": label_report["kept"],
         "stacked_oof": label_report["stacked_oof"],
-        "baseline": baseline([normalise(t.text) for t in train], values[train_index],
-                             [normalise(t.text) for t in test], values[test_index]),
     }
+    texts = ([normalise(t.text) for t in train], values[train_index], [normalise(t.text) for t in test],
+             values[test_index])
+    result["baseline"], result["svm"] = baseline(*texts), word_char_svm(*texts)
     result["gain_over_baseline"] = round(result["triage"]["accuracy"] - result["baseline"]["accuracy"], 4)
+    result["gain_over_svm"] = round(result["triage"]["accuracy"] - result["svm"]["accuracy"], 4)
     return result
 
 
 def show(result: dict) -> None:
-    t, b = result["triage"], result["baseline"]
+    t, b, v = result["triage"], result["baseline"], result["svm"]
     print(f"\n== {result['set']}: {result['rows']:,} rows ({result['train_rows']:,} train, "
           f"{result['holdout_rows']:,} holdout), {result['classes']} classes ({result['classes_under_5']} under 5 "
           f"rows), largest {result['largest_share']:.0%}")
     print(f"  triage    accuracy {t['accuracy']:.3f}  macro-F1 {t['macro_f1']:.3f}  routed {t['routed'] or 0:.1%} "
-          f"at {t['routed_right'] or 0:.1%} right (threshold {t['threshold']})  train {t['train_seconds']:.0f} s")
+          f"at {t['routed_right'] or 0:.1%} right (threshold {t['threshold']})  train {t['train_seconds']:.0f} s"
+          f"  shipped {t['shipped']}")
     print(f"  baseline  accuracy {b['accuracy']:.3f}  macro-F1 {b['macro_f1']:.3f}  train {b['train_seconds']:.0f} s"
           f"   gain {result['gain_over_baseline']:+.3f}")
+    print(f"  svm       accuracy {v['accuracy']:.3f}  macro-F1 {v['macro_f1']:.3f}  train {v['train_seconds']:.0f} s"
+          f"   gain {result['gain_over_svm']:+.3f}")
+    print(f"  {result['comparison']['reason']}")
     print("  members (out-of-fold):")
     for member, scores in result["members"].items():
         kept = "kept" if member in result["kept"] else ""
@@ -169,10 +198,41 @@ def show(result: dict) -> None:
     print(f"  stacked out-of-fold accuracy {result['stacked_oof']['accuracy']:.3f}")
 
 
+SUMMARY = (("triage", "accuracy"), ("triage", "macro_f1"), ("triage", "routed"), ("triage", "routed_right"),
+           ("triage", "train_seconds"), ("baseline", "accuracy"), ("baseline", "macro_f1"), ("svm", "accuracy"),
+           ("svm", "macro_f1"), (None, "gain_over_baseline"), (None, "gain_over_svm"))
+
+
+def spread(results: list[dict]) -> dict:
+    """Per figure: mean, sample standard deviation and the values, over the seeds of one set (routed_right
+    averaged over the seeds that routed anything)."""
+    table = {}
+    for part, key in SUMMARY:
+        values = [(r[part] if part else r)[key] for r in results]
+        values = [v for v in values if v is not None]
+        name = f"{part}.{key}" if part else key
+        table[name] = {"mean": round(float(np.mean(values)), 4) if values else None,
+                       "sd": round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else None,
+                       "values": values}
+    table["shipped"] = [r["triage"]["shipped"] for r in results]
+    table["precision_verdicts"] = [r["triage"]["verdict"] for r in results]
+    return table
+
+
+def show_spread(name: str, seeds: list[int], table: dict) -> None:
+    print(f"\n== {name}: mean ± sd over seeds {', '.join(map(str, seeds))}")
+    for figure, entry in table.items():
+        if isinstance(entry, dict):
+            sd = f" ± {entry['sd']:.4f}" if entry["sd"] is not None else ""
+            mean = "-" if entry["mean"] is None else f"{entry['mean']:.4f}"
+            print(f"  {figure:24s} {mean}{sd}   ({', '.join(str(v) for v in entry['values'])})")
+    print(f"  shipped: {', '.join(table['shipped'])}; precision at target: {', '.join(map(str, table['precision_verdicts']))}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS[:3]))
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seeds", default="42,7,1234", help="comma-separated; each seed draws its own split")
     parser.add_argument("--holdout", type=float, default=0.2)
     parser.add_argument("--members", default=None, help="comma-separated member names (default: the product's)")
     parser.add_argument("--json", default=None, help="also write the results here")
@@ -181,14 +241,21 @@ def main() -> int:
     logging.getLogger("classifier.training").setLevel(logging.INFO)  # each member's score and time as it goes
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     members = tuple(args.members.split(",")) if args.members else None
-    results = []
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    results, summaries = [], {}
     for name in args.sets.split(","):
         if name not in SETS:
             parser.error(f"unknown set {name!r}; known: {', '.join(SETS)}")
-        results.append(run_set(name, args.seed, args.holdout, members))
-        show(results[-1])
+        runs = []
+        for seed in seeds:
+            runs.append(run_set(name, seed, args.holdout, members))
+            runs[-1]["seed"] = seed
+            show(runs[-1])
+        summaries[name] = spread(runs)
+        show_spread(name, seeds, summaries[name])
+        results += runs
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps({"runs": results, "summary": summaries}, indent=2))
     return 0
 
 

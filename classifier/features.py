@@ -34,9 +34,13 @@ class FeatureViews:
     sparse: sp.csr_matrix  # word + char TF-IDF + signals scaled to [0, SIGNAL_WEIGHT] (linear members)
     trees: sp.csr_matrix  # word TF-IDF + signals scaled to [0, 1] (chi2-selected inside tree members)
     embedding: np.ndarray | None  # sentence embedding + standardised signals
-    words: sp.csr_matrix  # word TF-IDF alone, for explanations
+    words: sp.csr_matrix  # word TF-IDF alone, for explanations and the plain logistic regression
+    text_width: int = 0  # word + char TF-IDF columns at the start of `sparse` (the plain SVM's `text` view)
 
     def view(self, name: str):
+        """A view by name; `text` (word + char TF-IDF without the signals) is cut from `sparse` when asked for."""
+        if name == "text":
+            return self.sparse[:, :self.text_width]
         return getattr(self, name)
 
 
@@ -108,7 +112,8 @@ class TicketFeaturizer(BaseEstimator, TransformerMixin):
         if need_embedding and self.encoder_ is not None:
             vectors = embeddings if embeddings is not None else self.encode(prepared)
             embedding = np.hstack([vectors, standard])
-        return FeatureViews(sparse=sparse, trees=trees, embedding=embedding, words=words)
+        return FeatureViews(sparse=sparse, trees=trees, embedding=embedding, words=words,
+                            text_width=words.shape[1] + chars.shape[1])
 
     def vocabulary_coverage(self, texts: list[str]) -> list[float]:
         """Share of a text's distinct content words that training saw (0.0 for none, or no words at all).

@@ -63,3 +63,20 @@ class LogLinearPool(BaseEstimator, ClassifierMixin):
 
     def predict(self, X) -> np.ndarray:
         return self.decision_function(X).argmax(1)
+
+
+class SingleMember(BaseEstimator, ClassifierMixin):
+    """The stacker of a plain model shipped alone (classifier.candidates): its own log-probabilities, unchanged,
+    so the shipped answer is the plain model's; temperature scaling then calibrates its confidence like the
+    stack's."""
+
+    def fit(self, X, y=None):
+        self.classes_ = np.arange(np.asarray(X).shape[1])
+        self.member_weights_ = np.ones(1)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        return self.decision_function(X).argmax(1)

@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from classifier.label_model import stack_inputs, stacker_logits
 from classifier.members import DenseLabels
-from classifier.pool import LogLinearPool
+from classifier.pool import LogLinearPool, SingleMember
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,11 @@ POOL_SELECTION_CLASSES = 12  # above this many classes, members are chosen with 
 
 
 def new_stacker(seed: int, kind: str = "multinomial", n_members: int = 1):
+    """`single` is no stacking at all: a plain model shipped alone (classifier.candidates)."""
     if kind == "pool":
         return LogLinearPool(n_members)
+    if kind == "single":
+        return SingleMember()
     return LogisticRegression(C=1.0, max_iter=300, tol=1e-3, random_state=seed)
 
 

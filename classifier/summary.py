@@ -41,8 +41,14 @@ def routing_rows(result: dict) -> list[list[str]]:
     if selective and selective.get("target_precision") is not None:
         right = f", {_share(selective['accuracy'])} of them right" if selective["accuracy"] is not None else ""
         mixed = ", per category" if selective.get("per_category") else ""
+        interval = selective.get("interval")
+        if interval and selective["accuracy"] is not None:
+            right += f" ({_share(interval[0])}-{_share(interval[1])})"
         rows.append([f"target precision {_share(selective['target_precision'])} ({selective['threshold']:.2f}{mixed})",
                      f"{_share(selective['coverage'])} of tickets{right}"])
+        verdict = selective.get("verdict")
+        if verdict and verdict.get("status") != "met":
+            rows.append(["", verdict["message"]])
     conformal = result.get("conformal")
     if conformal:
         wrong = conformal.get("error_among_auto_routed")
@@ -80,6 +86,22 @@ def member_rows(report: dict) -> list[list[str]]:
     return rows
 
 
+def comparison_rows(comparison: dict) -> list[list[str]]:
+    """The stack against the plain candidates on rows neither was tuned on (classifier.candidates), shipped first."""
+    candidates = comparison.get("candidates") or {}
+    if not candidates:
+        return []
+    rows = [["candidate", "accuracy", "std. error", "macro-F1", "stack minus this", ""]]
+    order = sorted(candidates, key=lambda name: (name != comparison["shipped"], name != "stack", name))
+    for name in order:
+        scores = candidates[name]
+        against = (f"{scores['stack_minus_this'] * 100:+.1f} ± {scores['difference_se'] * 100:.1f} points"
+                   if "stack_minus_this" in scores else "")
+        rows.append([name, _score(scores["accuracy"]), f"{scores['se']:.3f}", _score(scores["macro_f1"]), against,
+                     "shipped" if name == comparison["shipped"] else ""])
+    return rows
+
+
 def _data_line(checks: dict) -> str:
     parts = [f"{checks['rows']:,} rows", f"{checks['used_rows']:,} used"]
     if checks.get("exact_duplicates"):
@@ -108,6 +130,13 @@ def train_summary(result: dict) -> str:
     for label, report in training["labels"].items():
         lines += ["", f"Members for {label} (out-of-fold on the training rows; weight: share in the stack)"]
         lines += aligned(member_rows(report))
+        comparison = report.get("comparison") or {}
+        if comparison.get("candidates"):
+            lines += ["", f"Stack or plain model for {label} (nested: {comparison['repeats']} x "
+                          f"{comparison['outer_folds']} outer folds of the training rows, which neither was tuned on)"]
+            lines += aligned(comparison_rows(comparison))
+        if comparison.get("reason"):
+            lines.append(f"  {comparison['reason'][0].upper()}{comparison['reason'][1:]}.")
     for label, scores in (result.get("fields") or {}).items():
         lines += ["", f"{label} on the holdout: accuracy {_score(scores['accuracy'])}, "
                       f"macro-F1 {_score(scores['macro_f1'])}, ECE {_score(scores['ece'])}"]

@@ -1,5 +1,6 @@
-"""Fits a TicketClassifier: shared features, then per label out-of-fold members, selection, stacker,
-calibration and the conformal quantile. Progress goes to an optional `classifier.progress.Progress`
+"""Fits a TicketClassifier: shared features, then per label out-of-fold members, selection, stacker, the
+choice between the stack and a plain model (classifier.candidates), calibration, the routing thresholds and the
+conformal quantile. Progress goes to an optional `classifier.progress.Progress`
 (stages, member folds weighted by each member's rough cost) and to the `classifier.training` logger."""
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from threadpoolctl import threadpool_limits
 
 from classifier.calibration import (apply_temperature, conformal_quantile, expected_calibration_error, fit_temperature,
                                     singleton_threshold)
+from classifier.candidates import STACK, compare
 from classifier.embedding_probe import PROBE_MIN_ROWS, embeddings_pay, probe_sample
 from classifier.embeddings import configured_model
 from classifier.extras import install_hint, installed, require
 from classifier.features import FeatureViews, PreparedTickets, TicketFeaturizer, prepare
-from classifier.label_model import LabelModel
+from classifier.label_model import LabelModel, stack_inputs
 from classifier.members import MEMBERS, MemberSpec, member_spec
 from classifier.model import TicketClassifier
 from classifier.normalisation import VERSION as TEXT_NORMALISATION
@@ -206,7 +208,7 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
 
         scores = out_of_fold(_build(spec.name, options, n_rows, n_classes), views.view(spec.view), y, n_classes,
                              folds, on_fold=lambda k, n, cost=spec.cost: progress.advance(cost, f"fold {k}/{n}"),
-                             screen=screen if options.members is None else None)
+                             screen=screen if options.members is None and not spec.plain else None)
         seconds = round(time.perf_counter() - started, 1)
         if scores is None:
             leader = max(first_fold, key=first_fold.get)
@@ -227,8 +229,15 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
     chosen, steps = select_members(oof, y, n_classes, folds, options.seed,
                                    on_trial=lambda names: progress.advance(0, "trying " + " + ".join(names)))
     log.info("%s: kept members %s", name, chosen)
+    kind, stacker_losses, held_out = choose_stacker([oof[member] for member in chosen], y, n_classes, folds,
+                                                    options.seed)
+    progress.stage(f"{name}: stack or plain", note="nested comparison on held-out rows")
+    comparison = compare(oof, [spec.name for spec in candidates if spec.plain], y, n_classes, options.seed, kind)
+    log.info("%s: %s", name, comparison["reason"])
+    if comparison["shipped"] != STACK:
+        chosen, kind = [comparison["shipped"]], "single"
+        held_out = stack_inputs([oof[comparison["shipped"]]])
     chosen_oof = [oof[member] for member in chosen]
-    kind, stacker_losses, held_out = choose_stacker(chosen_oof, y, n_classes, folds, options.seed)
     progress.stage(f"{name}: calibration")
     temperature = fit_temperature(held_out, y)
     calibrated = apply_temperature(held_out, temperature)
@@ -251,7 +260,7 @@ def fit_label(name: str, values: np.ndarray, views: FeatureViews, term_names, op
                              temperature, quantile, options.alpha, _term_weights(views, y, n_classes), term_names,
                              singleton_floor=floor)
     report = {"members": members_report, "skipped": skipped, "selection": steps, "kept": chosen,
-              "stacker": kind, "stacker_log_loss": stacker_losses,
+              "stacker": kind, "stacker_log_loss": stacker_losses, "comparison": comparison,
               "stacked_oof": _scores(calibrated, y, n_classes), "temperature": round(temperature, 4),
               "conformal_quantile": round(quantile, 4), "singleton_floor": round(floor, 4), "alpha": options.alpha,
               "selective": selective}
