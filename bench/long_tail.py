@@ -159,6 +159,7 @@ def run_set(name: str, seed: int, holdout: float, members: tuple[str, ...] | Non
                    "interval": metrics["selective"].get("interval"),
                    "verdict": (metrics["selective"].get("verdict") or {}).get("status"),
                    "shipped": label_report["comparison"]["shipped"],
+                   "held_out_routing": label_report["selective"].get("held_out"),
                    "embedding_model": report.get("embedding_model")},
         "comparison": label_report["comparison"],
         "members": {member: {key: scores[key] for key in ("accuracy", "macro_f1", "oof_seconds") if key in scores}

@@ -97,6 +97,7 @@ def compare(oof: dict[str, np.ndarray], plain: list[str], y: np.ndarray, n_class
     best = max(plain, key=lambda name: (candidates[name]["accuracy"], -plain.index(name)))
     margin, margin_se = _paired(rate, oof[best].argmax(1) == y)
     wins = margin > NOISE_SE * margin_se
+    margin, margin_se = round(margin, 4), round(margin_se, 4)  # as the table shows them
     shipped = STACK if wins else best
     verb = "more" if wins else "not more"
     reason = (f"the stack is {margin * 100:+.1f} points against {best} (standard error {margin_se * 100:.1f}): "

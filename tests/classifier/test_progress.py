@@ -97,7 +97,8 @@ def test_training_reports_its_stages_and_counts_every_fold(frame):
     data = load_labeled(frame.head(90), ["subject", "body"], ["queue"])
     recorder = Recorder()
     fit_classifier(data.tickets, data.labels, TrainOptions(members=("linear_svm", "lightgbm"), n_folds=3), recorder)
-    assert recorder.stages == ["features", "queue: members", "queue: stacking", "queue: calibration", "queue: refit"]
+    assert recorder.stages == ["features", "queue: members", "queue: stacking", "queue: stack or plain",
+                               "queue: calibration", "queue: refit"]
     total, done = recorder.units["queue: members"]
     assert total == done == (1 + 4) * 3  # member cost x folds
     refit_total, refit_done = recorder.units["queue: refit"]

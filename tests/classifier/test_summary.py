@@ -99,3 +99,25 @@ def test_train_summary_shows_members_stopped_after_one_fold_and_the_stacker():
     stopped = next(line for line in lines if line.strip().startswith("lightgbm"))
     assert stopped.split()[:2] == ["lightgbm", "0.204"] and stopped.endswith("stopped after fold 1 (linear_svm 0.728)")
     assert any(line.strip().startswith("stacked (pool), calibrated") for line in lines)
+
+
+def test_train_summary_shows_the_stack_against_the_plain_models_and_why_one_shipped():
+    comparison = {"shipped": "plain_svm", "best_plain": "plain_svm", "repeats": 2, "outer_folds": 5,
+                  "reason": "the stack is +0.9 points against plain_svm (standard error 0.5): not more than 2 "
+                            "standard errors, so plain_svm ships",
+                  "candidates": {"stack": {"accuracy": 0.5862, "se": 0.0092, "macro_f1": 0.552},
+                                 "plain_logreg": {"accuracy": 0.5446, "se": 0.0098, "macro_f1": 0.4171,
+                                                  "stack_minus_this": 0.0419, "difference_se": 0.0071},
+                                 "plain_svm": {"accuracy": 0.5768, "se": 0.0097, "macro_f1": 0.4828,
+                                               "stack_minus_this": 0.0095, "difference_se": 0.0051}}}
+    result = {**TRAIN_RESULT, "training": {**TRAIN_RESULT["training"], "labels": {"queue": {
+        **TRAIN_RESULT["training"]["labels"]["queue"], "comparison": comparison}}}}
+    lines = train_summary(result).splitlines()
+    start = lines.index("Stack or plain model for queue (nested: 2 x 5 outer folds of the training rows, which "
+                        "neither was tuned on)")
+    assert [line.split()[0] for line in lines[start + 1:start + 5]] == ["candidate", "plain_svm", "stack",
+                                                                         "plain_logreg"]
+    assert lines[start + 2].split() == ["plain_svm", "0.577", "0.010", "0.483", "+0.9", "±", "0.5", "points",
+                                        "shipped"]
+    assert lines[start + 5] == ("  The stack is +0.9 points against plain_svm (standard error 0.5): not more than 2 "
+                                "standard errors, so plain_svm ships.")
