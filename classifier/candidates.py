@@ -62,6 +62,11 @@ def nested_stack_correct(oof: dict[str, np.ndarray], y: np.ndarray, n_classes: i
     return correct, predicted, chosen_per_fold
 
 
+def _standard_error(per_row: np.ndarray) -> float:
+    """Of a mean accuracy, from its per-row values (right or wrong, or a share over repeats)."""
+    return float(np.std(per_row, ddof=1) / np.sqrt(len(per_row)))
+
+
 def _paired(stack_rate: np.ndarray, other: np.ndarray) -> tuple[float, float]:
     """Mean and standard error of the per-row difference (stack minus other)."""
     difference = stack_rate - other.astype(float)
@@ -82,16 +87,15 @@ def compare(oof: dict[str, np.ndarray], plain: list[str], y: np.ndarray, n_class
     correct, predicted, chosen = nested_stack_correct(oof, y, n_classes, seed, repeats, n_folds, kind)
     per_repeat = correct.mean(1)
     rate = correct.mean(0)
-    se_of = lambda right: float(np.std(right, ddof=1) / np.sqrt(n_rows))  # noqa: E731
     candidates = {STACK: {
-        "accuracy": round(float(rate.mean()), 4), "se": round(se_of(rate), 4),
+        "accuracy": round(float(rate.mean()), 4), "se": round(_standard_error(rate), 4),
         "per_repeat": [round(float(a), 4) for a in per_repeat],
         "macro_f1": round(float(np.mean([f1_score(y, p, average="macro") for p in predicted])), 4),
         "members_chosen": _tally(chosen)}}
     for name in plain:
         right = oof[name].argmax(1) == y
         difference, difference_se = _paired(rate, right)
-        candidates[name] = {"accuracy": round(float(right.mean()), 4), "se": round(se_of(right), 4),
+        candidates[name] = {"accuracy": round(float(right.mean()), 4), "se": round(_standard_error(right), 4),
                             "macro_f1": round(float(f1_score(y, oof[name].argmax(1), average="macro")), 4),
                             "stack_minus_this": round(difference, 4), "difference_se": round(difference_se, 4)}
     best = max(plain, key=lambda name: (candidates[name]["accuracy"], -plain.index(name)))
