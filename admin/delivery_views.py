@@ -278,9 +278,7 @@ def _write_soon(triage, write_back_ids: list[int]) -> threading.Thread:
             log.warning("write after a retry from the admin page failed; the sweep carries on",
                         extra={"write_back_ids": write_back_ids, "error": str(exc)})
 
-    worker = threading.Thread(target=write, name="admin-retry", daemon=True)
-    worker.start()
-    return worker
+    return triage.background.start(write, name="admin-retry")
 
 
 def _table_args() -> dict[str, str]:

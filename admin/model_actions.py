@@ -9,7 +9,6 @@ another one became current meanwhile, so nobody promotes over a change they have
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from admin.dashboard import model_registry
@@ -123,7 +122,7 @@ def _after_change(runtime, registry, what: str) -> None:
     sync_versions(runtime.store, registry)
     models = getattr(runtime, "models", None)
     if models is not None and models.loaded:  # else the first use loads the new current model anyway
-        threading.Thread(target=_refresh, args=(models,), name="admin-model-refresh", daemon=True).start()
+        runtime.background.start(_refresh, models, name="admin-model-refresh")
 
 
 def _refresh(models) -> None:

@@ -50,9 +50,8 @@ def route_review(runtime, review_id: int, category: str | None, operator: str = 
         return RouteOutcome(BAD_CATEGORY if result.outcome == UNKNOWN else result.outcome, result.detail)
     log.info("review resolved from the admin page", extra={"review_id": review_id, "category": category,
                                                            "operator": operator})
-    worker = threading.Thread(target=_after_route, args=(runtime, review_id, category, result.write_back_id),
-                              name="admin-route", daemon=True)
-    worker.start()
+    worker = runtime.background.start(_after_route, runtime, review_id, category, result.write_back_id,
+                                      name="admin-route")
     return RouteOutcome(result.outcome, "", result.write_back_id, worker)
 
 

@@ -9,7 +9,7 @@ Without REDIS_URL, `workers` says where the inbox is drained:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from classifier.registry import ModelRegistry
 from config.routing import RoutingConfig, load_routing
@@ -17,6 +17,7 @@ from config.settings import Settings
 from integrations.registry import build_helpdesks, build_notifier
 from learning.shadow import build_challenger
 from store.database import Store
+from webhooks.background import BackgroundWork
 from webhooks.model_holder import ModelHolder
 from webhooks.pipeline import Pipeline, PipelineSettings
 from webhooks.queue import InboxDoorbell, InboxWorkers, RedisQueue
@@ -34,11 +35,13 @@ class Runtime:
     pipeline: Pipeline
     queue: InboxWorkers | InboxDoorbell | RedisQueue
     runner: object = None  # the time-limited runner (webhooks.isolation) where tickets run in child processes
+    background: BackgroundWork = field(default_factory=BackgroundWork)  # work requests handed off after answering
 
     def close(self) -> None:
         self.queue.stop()
         if self.runner is not None:
             self.runner.stop()
+        self.background.wait()  # before the store goes: a handed-off write finishes its transaction
         self.store.dispose()
 
 
