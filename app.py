@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from config.settings import Settings, load_settings
+from config.settings import Settings
+from config.validation import load_settings
 from telemetry.json_logs import JsonFormatter, configure_logging  # noqa: F401  (app.configure_logging: old name)
 from telemetry.log_context import bind_request_id, unbind_request_id
 from webhooks.runtime import Runtime, build_runtime
@@ -19,11 +20,11 @@ def create_app(overrides: dict | None = None, env_file: str | None = ".env", run
     app.config["MAX_CONTENT_LENGTH"] = settings.triage_max_body_bytes
     app.extensions["triage"] = runtime or build_runtime(settings, workers=workers)
 
-    from api.errors import install_error_handlers
+    from webhooks.http_errors import install_error_handlers
     from api.health import blueprint as health
     from api.predict import blueprint as predict
     from admin import views as admin
-    from integrations.slack import web as slack
+    from webhooks import slack_events as slack
     from telemetry import exposition as metrics
     from webhooks.receivers import assign_request_id, blueprint as webhooks
 

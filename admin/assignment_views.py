@@ -20,7 +20,7 @@ from admin.auth import operator
 from admin.paging import kept_args
 from admin.blueprint import blueprint, check_csrf, no_such, runtime, wants_json
 from admin.page import render_dashboard
-from api.errors import error_response
+from webhooks.http_errors import error_response
 from store import audit
 from store.assignments import set_away
 from store.models import AgentLoad

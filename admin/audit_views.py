@@ -9,7 +9,7 @@ from flask import abort, redirect, request, url_for
 from admin.audit_panel import audit_page
 from admin.paging import BadQuery
 from admin.blueprint import blueprint, runtime, wants_json
-from api.errors import error_response
+from webhooks.http_errors import error_response
 from store.types import utcnow
 
 _PAGE_ONLY = ("at_time", "changes", "url")  # what the section draws from; the JSON is `store.audit.as_dict`'s

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 
 from admin import auth
 from admin.backlog import duration, milliseconds
-from api.errors import error_response
+from webhooks.http_errors import error_response
 
 # Row ids are positive and fit the id column (32-bit on PostgreSQL): any other text in the URL names no delivery.
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

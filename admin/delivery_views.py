@@ -30,7 +30,7 @@ from admin.paging import BadQuery, read_page
 from admin.tables import ASSIGNMENT, DELIVERY, TABLE, WRITE_BACK, failed_filters, item_key, matching
 from admin.blueprint import acting_on, blueprint, check_csrf, keyring, no_such, runtime, wants_json
 from admin.page import render_dashboard
-from api.errors import error_response
+from webhooks.http_errors import error_response
 from store import assignments, audit, inbox
 from store.models import Assignment, Delivery, TicketRecord, WriteBack
 from store.types import utcnow

@@ -12,7 +12,7 @@ from flask import make_response, redirect, render_template, request, url_for
 from admin import auth
 from admin.model_actions import ModelActionError, promote, promotion_plan, rollback, rollback_plan
 from admin.blueprint import blueprint, check_csrf, keyring, no_such, runtime, version_id, wants_json
-from api.errors import error_response
+from webhooks.http_errors import error_response
 
 @blueprint.get("/models/<version>/promote")
 def confirm_promote(version: str):

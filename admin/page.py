@@ -9,7 +9,7 @@ from admin.blueprint import keyring, runtime, wants_json
 from admin.dashboard import chart_payload, dashboard_data
 from admin.notices import notices
 from admin.paging import BadQuery
-from api.errors import error_response
+from webhooks.http_errors import error_response
 
 SECTIONS = ("notices", "automation-figures", "accuracy-figures", "backlog", "reviews", "failed", "models",
             "drift-table", "assignment", "audit")  # the page's parts its script refreshes (templates/admin/parts/<name>.html)

@@ -13,7 +13,7 @@ from admin.paging import kept_args
 from admin.review_actions import BAD_CATEGORY, NOT_FOUND, route_review
 from admin.blueprint import acting_on, blueprint, no_such, runtime, wants_json
 from admin.page import render_dashboard
-from api.errors import error_response
+from webhooks.http_errors import error_response
 from integrations.slack.clicks import LEFT, ROUTED
 
 MAX_CATEGORY_CHARS = 255  # the corrections' column

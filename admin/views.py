@@ -17,8 +17,8 @@ from admin.blueprint import blueprint, check_csrf, keyring, runtime
 from admin.dashboard import chart_payload
 from admin.notices import notices
 from admin.page import SECTIONS, page_data, render_dashboard
-from api.errors import error_response
-from api.request_body import drain_refused_body
+from webhooks.http_errors import error_response
+from webhooks.request_body import drain_refused_body
 
 ADMIN_FORM_BYTES = 16 * 1024  # a token and a CSRF value: no admin form comes near this
 

@@ -7,10 +7,10 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from api.errors import error_response
+from webhooks.http_errors import error_response
 from api.openapi import openapi_document
 from api.predict_pool import Busy, Unavailable, Unclassifiable, predict_pool
-from api.request_body import BodyRefused, drain_refused_body, parse_json, read_body
+from webhooks.request_body import BodyRefused, drain_refused_body, parse_json, read_body
 from api.schemas import BatchIn, TicketIn
 from telemetry.metrics import PREDICT_REFUSED
 

@@ -8,7 +8,7 @@ from pathlib import Path
 def scratch_learning(work: Path):
     """(settings, store, registry) rooted in `work`; the caller disposes of the store."""
     from classifier.registry import ModelRegistry
-    from config.settings import load_settings
+    from config.validation import load_settings
     from store.database import Store
 
     settings = load_settings({"database_url": f"sqlite:///{work / 'bench.db'}", "triage_model_dir": work / "m",

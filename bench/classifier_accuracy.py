@@ -130,7 +130,7 @@ def show_spread(name: str, seeds: list[int], runs: list[dict]) -> None:
 
 
 def main() -> int:
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=None)

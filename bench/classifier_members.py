@@ -134,7 +134,7 @@ def main() -> None:
 
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ten-member stacker's solver; scores are printed
 
-    from config.settings import load_settings
+    from config.validation import load_settings
     from classifier.stacking import make_folds, select_members
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

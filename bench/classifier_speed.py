@@ -76,7 +76,7 @@ def main() -> int:
     if args.one:
         print(json.dumps(measure(args.model[0], args.data, args.text)))
         return 0
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     datasets = load_settings().triage_datasets_dir.resolve()
     bench = Path(tempfile.gettempdir()) / "triage-bench"

@@ -31,7 +31,7 @@ def main() -> int:
 
     from classifier.registry import ModelRegistry
     from classifier.training import TrainOptions
-    from config.settings import load_settings
+    from config.validation import load_settings
     from learning.retrain import retrain
     from store.database import Store
     from store.models import Correction, TicketRecord

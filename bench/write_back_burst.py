@@ -29,7 +29,7 @@ from routed_deliveries import routed_delivery  # noqa: E402
 
 from classifier.prediction import Prediction  # noqa: E402
 from config.routing import load_routing  # noqa: E402
-from config.settings import load_settings  # noqa: E402
+from config.validation import load_settings  # noqa: E402
 from integrations.base import StoreReviewQueue  # noqa: E402
 from integrations.route import Route  # noqa: E402
 from integrations.zendesk.adapter import ZendeskAdapter  # noqa: E402

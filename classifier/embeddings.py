@@ -25,7 +25,7 @@ FEATURE = "the sentence-embedding member (embedding_logreg)"
 
 def configured_model() -> str:
     """The embedding model named by the settings, else the packaged default."""
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     return load_settings().triage_embedding_model or DEFAULT_MODEL
 

@@ -62,7 +62,7 @@ def build(datasets_dir: Path, out: Path, seed: int = 42) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     parser = argparse.ArgumentParser(prog="python -m classifier.starter", description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, help="datasets folder (default: TRIAGE_DATASETS_DIR)")

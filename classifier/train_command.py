@@ -40,7 +40,7 @@ def split_columns(value: str) -> list[str]:
 
 
 def train_from_csv(args, registry_factory, progress: Progress | None = None) -> dict:
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     if not 0 <= args.holdout < 1:
         raise ValueError(f"--holdout must be in [0, 1), got {args.holdout}")

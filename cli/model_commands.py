@@ -85,7 +85,7 @@ def _fail(message: str) -> int:
 
 def _registry():
     from classifier.registry import ModelRegistry
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     settings = load_settings()
     return ModelRegistry(settings.triage_model_dir, settings.triage_starter_model)
@@ -132,7 +132,7 @@ def run_evaluate(args) -> int:
     from classifier.registry import RegistryError
     from classifier.selective import fallback_threshold
     from classifier.summary import evaluate_summary, overlap_warning
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     try:
         with progress, warnings_through(progress):
@@ -262,7 +262,7 @@ def _mirror_in_store(registry, change: tuple[str, str, str, str]) -> None:
     """The admin page reads `model_versions`: mirror the change now rather than at the clock's next check, and
     write the audit entry (`change`: action, version, current before, current after) under the shell's user.
     Best effort: the registry's pointer is what serves, and the clock mirrors it anyway."""
-    from config.settings import load_settings
+    from config.validation import load_settings
     from cli.audit_commands import cli_operator
     from learning.promotion import sync_versions
     from store import audit

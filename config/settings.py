@@ -2,7 +2,7 @@
 
 Wrong or missing settings stop start-up with one line per problem, each naming its variable, all at once:
 `config.validation.read_settings` turns pydantic's report, and every cross-setting check, into that list;
-`load_settings` raises it as a `SettingsError`. Relative defaults (SQLite file, model registry, routing file, datasets)
+`config.validation.load_settings` raises it as a `SettingsError`. Relative defaults (SQLite file, model registry, routing file, datasets)
 resolve against the project folder (the one holding `config/`), never the working directory; a relative
 path set in the environment is read as usual, from the folder triage starts in.
 """
@@ -257,13 +257,3 @@ def _warn_stripped(field_name: str) -> None:
 
 def _missing(settings: Settings, *names: str, because: str) -> list[str]:
     return [f"{name.upper()}: required when {because}" for name in names if not getattr(settings, name)]
-
-
-def load_settings(overrides: dict | None = None, env_file: str | None = ".env") -> Settings:
-    """Read settings; raise `SettingsError` listing every bad variable, one line each."""
-    from config.validation import read_settings  # it builds on Settings, defined above
-
-    report = read_settings(overrides, env_file)
-    if report.problems:
-        raise SettingsError(report.problems)
-    return report.settings

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from config.settings import Settings
+from config.settings import Settings, SettingsError
 
 SECRET_WORDS = ("SECRET", "TOKEN", "KEY", "PASSWORD", "URL")  # such a variable's value is never shown
+
+
+def load_settings(overrides: dict | None = None, env_file: str | None = ".env") -> Settings:
+    """Read settings; raise `SettingsError` listing every bad variable, one line each."""
+    report = read_settings(overrides, env_file)
+    if report.problems:
+        raise SettingsError(report.problems)
+    return report.settings
 
 
 @dataclass

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from integrations import outage
-from integrations.errors import RateLimited
+from integrations.errors import RateLimited, failure_outcome
 from integrations.route import Route
 from store.database import Store
 from store.models import DONE, Delivery, TicketRecord, WriteBack
@@ -93,7 +93,7 @@ def _apply_one(store: Store, helpdesks: dict, policy: RetryPolicy, write_back_id
             raise HelpdeskGone(f"{helpdesk} is not configured in this process: nothing can write to it")
         result = adapter.apply(external_id, route)
     except Exception as exc:
-        pipeline_metrics.record_write_back_failure(helpdesk, kind, exc)
+        pipeline_metrics.record_write_back_failure(helpdesk, kind, failure_outcome(exc))
         _record_failure(store, policy, write_back_id, exc)
         return False
     with store.session() as session:

@@ -68,6 +68,14 @@ class RateLimited(HelpdeskError):
         self.retry_after = max(0.0, float(retry_after))
 
 
+def failure_outcome(exc: Exception) -> str:
+    """How a failed helpdesk or Slack call is counted: rate_limited (a 429, our budget, an open breaker: tried
+    later), failed (permanent), else retry."""
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    return "failed" if getattr(exc, "permanent", False) else "retry"
+
+
 def parse_retry_after(value: str | None, default: float = DEFAULT_RETRY_AFTER) -> float:
     """Retry-After is delta-seconds or an HTTP date (RFC 9110); anything else means `default`."""
     if value is None or not str(value).strip():

@@ -51,13 +51,6 @@ PREDICT_REFUSED = Counter(
     ["reason"])
 
 
-def write_back_failure_outcome(exc: Exception) -> str:
-    """rate_limited (a 429, our budget, an open breaker: tried later), failed (permanent), else retry."""
-    from integrations.errors import RateLimited
-
-    if isinstance(exc, RateLimited):
-        return "rate_limited"
-    return "failed" if getattr(exc, "permanent", False) else "retry"
 ASSIGNMENTS = Counter(
     "triage_assignments", "Tickets given to an agent by a rule (least_loaded, round_robin), by helpdesk, rule and "
     "outcome: assigned, waiting (nobody had room: the group is written and the ticket waits), taken (a person "

@@ -6,7 +6,7 @@ from datetime import datetime
 from store.models import CLASSIFIED, DONE, FAILED, RECEIVED, REVIEW, ROUTED
 from store.types import utcnow
 from telemetry.metrics import (CONFIDENCE, DELIVERIES_PROCESSED, DELIVERY_SECONDS, PREDICTIONS, SLACK_POSTS,
-                               STEP_SECONDS, WRITE_BACKS, write_back_failure_outcome)
+                               STEP_SECONDS, WRITE_BACKS)
 
 OPEN = (RECEIVED, CLASSIFIED, ROUTED, REVIEW)
 
@@ -23,8 +23,9 @@ def record_write_back(helpdesk: str, kind: str, dry_run: bool, seconds: float | 
         STEP_SECONDS.labels("write_back").observe(seconds)
 
 
-def record_write_back_failure(helpdesk: str, kind: str, exc: Exception) -> None:
-    WRITE_BACKS.labels(helpdesk, kind, write_back_failure_outcome(exc)).inc()
+def record_write_back_failure(helpdesk: str, kind: str, outcome: str) -> None:
+    """`outcome`: rate_limited, failed or retry (`integrations.errors.failure_outcome`)."""
+    WRITE_BACKS.labels(helpdesk, kind, outcome).inc()
 
 
 def record_review_post(outcome: str, seconds: float) -> None:
@@ -32,12 +33,12 @@ def record_review_post(outcome: str, seconds: float) -> None:
     STEP_SECONDS.labels("review").observe(seconds)
 
 
-def record_step_failure(state: str, helpdesk: str, exc: Exception) -> None:
+def record_step_failure(state: str, helpdesk: str, outcome: str) -> None:
     """A failed write-back or review post is counted under its own metric; the delivery's outcome separately."""
     if state == ROUTED:
-        record_write_back_failure(helpdesk, "route", exc)
+        record_write_back_failure(helpdesk, "route", outcome)
     elif state == REVIEW:
-        SLACK_POSTS.labels(write_back_failure_outcome(exc)).inc()
+        SLACK_POSTS.labels(outcome).inc()
 
 
 def record_processed(helpdesk: str, final_state: str, received_at: datetime | None) -> None:

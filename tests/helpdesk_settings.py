@@ -6,7 +6,7 @@ from fake_zendesk import EMAIL, TOKEN
 
 
 def helpdesk_settings(store, zendesk=None, freshdesk=None, zendesk_token: str = TOKEN, **more):
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     values: dict = {"database_url": store.url}
     if zendesk is not None:

@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 _child: dict = {}  # in a child: "runtime", or "error" when it could not be built
 
 
-def _start_child(settings) -> None:
-    """Pool initializer: the child's own runtime (store, model, adapters); a failure is kept, not raised,
-    so that the pool does not respawn a broken child in a loop and each task reports the cause."""
+def _start_child(settings, build_runtime) -> None:
+    """Pool initializer: the child's own runtime (store, model, adapters) from `build_runtime(settings)`; a
+    failure is kept, not raised, so that the pool does not respawn a broken child in a loop and each task
+    reports the cause."""
     from telemetry.json_logs import configure_logging
-    from webhooks.runtime import build_runtime
 
     configure_logging(settings=settings)
     lower_priority()
@@ -59,12 +59,15 @@ def _batch_in_child(delivery_ids: list[int], owner: str, more: int) -> dict[int,
 
 
 class TimeLimitedRunner:
-    """`process(delivery_id, owner)` like `Pipeline.process`, but in a child process within `time_limit` s."""
+    """`process(delivery_id, owner)` like `Pipeline.process`, but in a child process within `time_limit` s.
 
-    def __init__(self, settings, store, processes: int):
+    `build_runtime` (a module-level function: the spawned child imports it by name) builds each child's own
+    runtime, with its pipeline running in that child."""
+
+    def __init__(self, settings, store, processes: int, build_runtime):
         self.settings, self.store = settings, store
         self.time_limit = settings.ticket_time_limit
-        self.pool = ProcessPool(max_workers=processes, initializer=_start_child, initargs=(settings,),
+        self.pool = ProcessPool(max_workers=processes, initializer=_start_child, initargs=(settings, build_runtime),
                                 context=multiprocessing.get_context("spawn"))
 
     batch_task = staticmethod(_batch_in_child)  # module-level functions: the spawned child imports them

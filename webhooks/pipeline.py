@@ -25,7 +25,7 @@ from classifier.ticket import Ticket
 from config.routing import RoutingConfig
 from integrations.base import FetchUnavailable, HelpdeskAdapter, ReviewNotifier, StoreReviewQueue
 from integrations import outage
-from integrations.errors import HelpdeskError, RateLimited
+from integrations.errors import HelpdeskError, RateLimited, failure_outcome
 from integrations.route import Route, build_route
 from learning.shadow import Challenger, predict_pair
 from store import inbox
@@ -236,7 +236,7 @@ class Pipeline:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("step failed", extra={"delivery_id": delivery_id, "step": state, "error": error})
             log.debug("step failed traceback: %s", traceback.format_exc())
-            pipeline_metrics.record_step_failure(state, helpdesk, exc)
+            pipeline_metrics.record_step_failure(state, helpdesk, failure_outcome(exc))
             s = self.settings
             with self.store.session() as session:
                 if isinstance(exc, RateLimited):  # 429, our budget, open breaker: later, not a failed attempt

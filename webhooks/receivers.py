@@ -13,8 +13,8 @@ import uuid
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from api.errors import error_response
-from api.request_body import BodyRefused, parse_json, read_body
+from webhooks.http_errors import error_response
+from webhooks.request_body import BodyRefused, parse_json, read_body
 from integrations.inbound import DeliveryRejected, IgnoredEvent, MalformedPayload, PayloadTooLarge, TicketRerouted
 from learning.rerouting import record_update
 from store import assignments, inbox

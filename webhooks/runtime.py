@@ -18,6 +18,7 @@ from integrations.registry import build_helpdesks, build_notifier
 from learning.shadow import build_challenger
 from store.database import Store
 from webhooks.background import BackgroundWork
+from webhooks.isolation import TimeLimitedRunner
 from webhooks.model_holder import ModelHolder
 from webhooks.pipeline import Pipeline, PipelineSettings
 from webhooks.queue import InboxDoorbell, InboxWorkers, RedisQueue
@@ -65,10 +66,9 @@ def build_runtime(settings: Settings, workers: str = "here") -> Runtime:
         raise ValueError(f"workers must be one of {WORKER_PLACES}, got {workers!r}")
     runner = None
     if workers == "isolated":
-        from webhooks.isolation import TimeLimitedRunner
-
         # RQ's worker runs one job at a time; the inbox workers run `triage_workers` at once
-        runner = TimeLimitedRunner(settings, store, processes=1 if settings.redis_url else settings.triage_workers)
+        runner = TimeLimitedRunner(settings, store, processes=1 if settings.redis_url else settings.triage_workers,
+                                   build_runtime=build_runtime)
     if settings.redis_url:
         queue = RedisQueue(settings.redis_url)
     elif workers == "elsewhere":

@@ -1,6 +1,6 @@
 """The slack-bolt `App` for review clicks, built per process from the runtime (never a module-level app).
 
-`integrations.slack.web` checks every request's signature (`SLACK_SIGNING_SECRET`) and shape before bolt
+`webhooks.slack_events` checks every request's signature (`SLACK_SIGNING_SECRET`) and shape before bolt
 sees it, so bolt's own verification is off here. A click is acknowledged at once and handled in a lazy
 listener (a bolt background thread): the reviewer check, the store, `chat.update` and the helpdesk call
 all happen after Slack has its answer.

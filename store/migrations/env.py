@@ -8,7 +8,7 @@ from store.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` command: build the engine from settings
-    from config.settings import load_settings
+    from config.validation import load_settings
     from store.database import make_engine
 
     engine = make_engine(load_settings().database_url)

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from admin import auth
 from admin_seed import ADMIN_TOKEN, add_registry_version
-from config.settings import SettingsError, load_settings
+from config.settings import SettingsError
+from config.validation import load_settings
 from store import audit
 from store.models import AgentLoad, AuditEntry, Correction, ReviewMessage, WriteBack
 from store.types import utcnow

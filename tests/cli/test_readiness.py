@@ -87,7 +87,7 @@ def test_answers_are_cached_per_process(make_app, fake_zendesk):
 
 
 def test_the_cache_expires(store, fake_zendesk):
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     now = [0.0]
     settings = load_settings(app_settings(store.url, **zendesk(fake_zendesk)), env_file=None)
@@ -101,7 +101,7 @@ def test_the_cache_expires(store, fake_zendesk):
 
 
 def test_a_slow_helpdesk_is_given_up_on_within_the_timeout(store, fake_zendesk):
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     fake_zendesk.fail(200, count=1, delay=6)
     settings = load_settings(app_settings(store.url, **zendesk(fake_zendesk)), env_file=None)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from config.routing import RoutingError, load_routing
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError
+from config.validation import load_settings
 from config.validation import read_settings
 
 REPO = Path(__file__).resolve().parents[2]

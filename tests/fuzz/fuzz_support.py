@@ -95,7 +95,7 @@ def describe(response) -> str:
 
 
 class ServerErrorRecorder(logging.Handler):
-    """Keeps the last exception the app logged (`api.errors` logs every unhandled one; bolt logs its own)."""
+    """Keeps the last exception the app logged (`webhooks.http_errors` logs every unhandled one; bolt logs its own)."""
 
     def __init__(self):
         super().__init__(logging.ERROR)

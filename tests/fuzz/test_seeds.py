@@ -38,7 +38,7 @@ LONG_WORDS = {
 def _review_message_seconds(subject: str, body: str, pipe) -> None:
     from classifier.prediction import Prediction
     from classifier.ticket import Ticket
-    from config.settings import load_settings
+    from config.validation import load_settings
     from integrations.slack.messages import review_message
 
     settings = load_settings({"database_url": "sqlite://"}, env_file=None)

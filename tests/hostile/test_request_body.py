@@ -1,9 +1,9 @@
-"""`api.request_body.parse_json` on its own: what it turns into a 400, and what it lets through unchanged."""
+"""`webhooks.request_body.parse_json` on its own: what it turns into a 400, and what it lets through unchanged."""
 from __future__ import annotations
 
 import pytest
 
-from api.request_body import MAX_DEPTH, BodyRefused, parse_json
+from webhooks.request_body import MAX_DEPTH, BodyRefused, parse_json
 
 
 def nested(depth: int) -> bytes:
@@ -51,7 +51,7 @@ def test_a_body_the_server_cannot_read_is_a_400_whatever_the_server(error):
     """Whatever server runs the app, its framing error while the body is read is a 400, not a 500."""
     from flask import Flask
 
-    from api.request_body import read_body
+    from webhooks.request_body import read_body
 
     stream = _BrokenStream()
     if error is ValueError:

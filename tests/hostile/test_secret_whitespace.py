@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import SECRET_SETTINGS, load_settings
+from config.settings import SECRET_SETTINGS
+from config.validation import load_settings
 from helpdesk_signing import freshdesk_headers, zendesk_signed_headers
 from webhook_app import FRESHDESK_SECRET, ZENDESK_SECRET
 

@@ -10,7 +10,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from config.settings import SettingsError, load_settings
+from config.settings import SettingsError
+from config.validation import load_settings
 from learning.alerts import check_alerts
 from learning.jobs import JOBSTORE, add_learning_jobs
 from learning.maintenance import purge_texts, retry_dead_letters

@@ -17,7 +17,7 @@ from classifier.artifact import load_model
 from classifier.drift_reference import per_ticket, sketch
 from classifier.drift_profile import reference_profile
 from classifier.training import TrainOptions, fit_classifier
-from config.settings import load_settings
+from config.validation import load_settings
 from learning import drift_signals
 from learning.alerts import check_alerts
 from learning.drift import check

@@ -20,7 +20,7 @@ from classifier.registry import ModelRegistry
 from classifier.training import TrainOptions
 from cli.main import main
 from config.routing import load_routing
-from config.settings import load_settings
+from config.validation import load_settings
 from integrations.slack.clicks import ClickRecorder
 from learning.drift import check as drift_check
 from learning.rerouting import record_rerouting

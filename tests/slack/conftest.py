@@ -45,7 +45,7 @@ class RecordingHelpdesk:
 
 @pytest.fixture
 def slack_settings(store, fake_slack):
-    from config.settings import load_settings
+    from config.validation import load_settings
 
     def build(**more):
         return load_settings(app_settings(
@@ -64,10 +64,10 @@ def make_slack_app(store, slack_settings, helpdesk):
     """A Flask app with the Slack blueprint over a store-only runtime (no model needed)."""
     from flask import Flask
 
-    from api.errors import install_error_handlers
+    from webhooks.http_errors import install_error_handlers
     from config.routing import load_routing
     from integrations.base import DryRunHelpdesk
-    from integrations.slack import web
+    from webhooks import slack_events as web
 
     def build(**more):
         settings = slack_settings(**more)

@@ -95,7 +95,7 @@ def test_find_review_finds_the_message_posted_for_a_ticket_by_its_metadata(notif
 
 
 def test_without_slack_the_review_stays_in_the_store_queue():
-    from config.settings import load_settings
+    from config.validation import load_settings
     from integrations.registry import build_notifier
 
     assert isinstance(build_notifier(load_settings({}, env_file=None)), StoreReviewQueue)

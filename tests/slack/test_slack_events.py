@@ -21,9 +21,9 @@ def count(store, model) -> int:
 def test_without_slack_settings_the_endpoint_answers_not_configured(store):
     from flask import Flask
 
-    from api.errors import install_error_handlers
-    from config.settings import load_settings
-    from integrations.slack import web
+    from webhooks.http_errors import install_error_handlers
+    from config.validation import load_settings
+    from webhooks import slack_events as web
 
     app = Flask(__name__)
     install_error_handlers(app)

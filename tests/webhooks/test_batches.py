@@ -118,8 +118,9 @@ def test_a_batch_that_fails_runs_one_by_one_so_a_bad_ticket_fails_alone(app, sto
 @pytest.mark.timeout(240)
 def test_a_batch_stopped_at_the_time_limit_is_retried_one_by_one(store, tmp_path):
     import hanging_tasks
-    from config.settings import load_settings
+    from config.validation import load_settings
     from webhooks.isolation import TimeLimitedRunner
+    from webhooks.runtime import build_runtime
 
     class Runner(TimeLimitedRunner):
         batch_task = staticmethod(hanging_tasks.batch_task)
@@ -130,7 +131,7 @@ def test_a_batch_stopped_at_the_time_limit_is_retried_one_by_one(store, tmp_path
                                           triage_max_attempts=3), env_file=None)
     neighbours = [deliver(store, n) for n in range(4)]
     hanging = deliver(store, 50, "HANG on this one")
-    runner = Runner(settings, store, processes=1)
+    runner = Runner(settings, store, processes=1, build_runtime=build_runtime)
     try:
         began = time.monotonic()
         outcomes = runner.process_batch(neighbours + [hanging], "w1")

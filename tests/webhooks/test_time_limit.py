@@ -47,7 +47,7 @@ def wait_for(store, delivery_id: int, state: str, seconds: float) -> Delivery:
 
 @pytest.mark.timeout(180)
 def test_a_hanging_ticket_is_stopped_counted_and_dead_lettered_while_others_flow(store, tmp_path, silent_helpdesk):
-    from config.settings import load_settings
+    from config.validation import load_settings
     from webhooks.runtime import build_runtime
 
     settings = load_settings(app_settings(

@@ -17,8 +17,8 @@ from flask import Blueprint, Flask, current_app, request
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from api.errors import error_response
-from api.request_body import BodyRefused, parse_json, read_body
+from webhooks.http_errors import error_response
+from webhooks.request_body import BodyRefused, parse_json, read_body
 from integrations.slack import slack_configured
 
 log = logging.getLogger(__name__)
