@@ -1,6 +1,7 @@
 # The two commands of the README: `make serve` and `make test`. Everything installs into .venv.
 # `setup` (and so `serve`) installs the core only: no torch, no CUDA libraries, no shap, no optuna.
-# `test` adds the test tools and every optional extra, so that no test is left out for a missing extra.
+# `test` adds the test tools and every optional extra, so that no test is left out for a missing extra, and runs
+# the suite in two processes (pytest-xdist; a module's tests stay in one, each process has its own databases).
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,7 +34,7 @@ serve: setup
 test: $(TEST_STAMP)
 	bash .ci/system-packages
 	bash .ci/services
-	$(BIN)/pytest -q -p no:randomly
+	$(BIN)/pytest -q -p no:randomly -n 2 --dist loadscope
 
 clean:
 	rm -rf $(VENV) triage.db triage.db-wal triage.db-shm

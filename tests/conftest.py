@@ -15,8 +15,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers: `from 
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("TRIAGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("TRIAGE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+# one Redis database per pytest-xdist worker (gw0 -> 15, gw1 -> 14, ...): a worker's flush never empties another's
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_TEST_URL = os.environ.get("TRIAGE_TEST_REDIS", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 OUR_PREFIXES = ("TRIAGE_", "ZENDESK_", "FRESHDESK_", "SLACK_", "DATABASE_URL", "REDIS_URL")
+
+
+def pytest_collection_modifyitems(items):
+    """Two tests with one id would be counted once by a parallel run (`-n 2`): refuse them outright."""
+    seen, twice = set(), set()
+    for item in items:
+        (twice if item.nodeid in seen else seen).add(item.nodeid)
+    if twice:
+        raise pytest.UsageError("test ids must be unique; given twice: " + ", ".join(sorted(twice)[:5]))
 
 
 @pytest.fixture(autouse=True)
