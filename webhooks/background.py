@@ -1,14 +1,18 @@
-"""Work a request hands off after it answered (a route's Slack update and write-back, a retry, a model reload).
+"""Work a request hands off after it answered (a route's Slack update and write-back, a retry, a model reload,
+a Slack click's lazy listener).
 
-Each such thread is tracked so that closing the runtime waits for it, up to a bound: a shutdown (or a test's
-teardown) then never cuts a helpdesk write or a store transaction off half way. What did not finish in time is
-still safe: the write-back is pending in the store and the clock's sweep writes it later.
+Each such thread or pooled task is tracked so that closing the runtime waits for it, up to a bound: a
+shutdown (or a test's teardown) then never cuts a helpdesk write or a store transaction off half way. What
+did not finish in time is still safe: the write-back is pending in the store and the clock's sweep writes it
+later.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from typing import Callable
 
 log = logging.getLogger(__name__)
@@ -19,6 +23,8 @@ class BackgroundWork:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: set[threading.Thread] = set()
+        self._pending: set[Future] = set()
+        self._pools: list[ThreadPoolExecutor] = []
 
     def start(self, target: Callable[..., object], *args, name: str) -> threading.Thread:
         def run() -> None:
@@ -36,19 +42,57 @@ class BackgroundWork:
         thread.start()
         return thread
 
+    def pool(self, max_workers: int, name: str) -> ThreadPoolExecutor:
+        """A bounded pool for a library that runs work on an executor (bolt's lazy listeners), tracked like
+        `start`: a burst waits for a free thread instead of starting one thread per request."""
+        pool = _TrackedPool(self, max_workers=max_workers, thread_name_prefix=name)
+        with self._lock:
+            self._pools.append(pool)
+        return pool
+
     def running(self) -> int:
         with self._lock:
-            return len(self._running)
+            return len(self._running) + len(self._pending)
 
     def wait(self, timeout: float = CLOSE_WAIT_SECONDS) -> bool:
-        """True when every handed-off thread finished within `timeout` seconds in all."""
+        """True when every handed-off thread and pooled task finished within `timeout` seconds in all."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            threads = list(self._running)
+            threads, futures = list(self._running), list(self._pending)
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        left = [t.name for t in threads if t.is_alive()]
+        unfinished = wait_for_futures(futures, max(0.0, deadline - time.monotonic())).not_done
+        left = [t.name for t in threads if t.is_alive()] + [f"pooled task x{len(unfinished)}"] * bool(unfinished)
         if left:
             log.warning("background work still running at close; the sweep finishes what it left",
                         extra={"workers": left})
         return not left
+
+    def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> bool:
+        """`wait`, then the pools take nothing new (what they still hold goes on, on daemon threads)."""
+        finished = self.wait(timeout)
+        with self._lock:
+            pools = list(self._pools)
+        for pool in pools:
+            pool.shutdown(wait=False)
+        return finished
+
+    def _track(self, future: Future) -> None:
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._untrack)
+
+    def _untrack(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+
+class _TrackedPool(ThreadPoolExecutor):
+    def __init__(self, work: BackgroundWork, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._work = work
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = super().submit(fn, *args, **kwargs)
+        self._work._track(future)
+        return future

@@ -42,7 +42,7 @@ class Runtime:
         self.queue.stop()
         if self.runner is not None:
             self.runner.stop()
-        self.background.wait()  # before the store goes: a handed-off write finishes its transaction
+        self.background.close()  # before the store goes: a handed-off write finishes its transaction
         self.store.dispose()
 
 

@@ -69,16 +69,27 @@ def make_slack_app(store, slack_settings, helpdesk):
     from integrations.base import DryRunHelpdesk
     from webhooks import slack_events as web
 
+    from webhooks.background import BackgroundWork
+
+    runtimes = []
+
     def build(**more):
         settings = slack_settings(**more)
         runtime = SimpleNamespace(
             settings=settings, store=store, routing=load_routing(settings.triage_routing_file),
-            pipeline=SimpleNamespace(helpdesks={"zendesk": helpdesk, "freshdesk": DryRunHelpdesk("freshdesk")}))
+            pipeline=SimpleNamespace(helpdesks={"zendesk": helpdesk, "freshdesk": DryRunHelpdesk("freshdesk")}),
+            background=BackgroundWork())
+        runtimes.append(runtime)
         app = Flask(__name__)
         install_error_handlers(app)
         web.init_app(app, runtime)
+        app.extensions["test_runtime"] = runtime
         return app
-    return build
+    yield build
+    for runtime in runtimes:  # a click still being handled finishes before the store is emptied
+        if helpdesk.gate is not None:
+            helpdesk.gate.set()
+        runtime.background.close()
 
 
 @pytest.fixture

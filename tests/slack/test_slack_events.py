@@ -148,6 +148,20 @@ def test_the_click_is_acknowledged_while_the_helpdesk_is_slow(make_slack_app, se
     wait_until(lambda: helpdesk.applied, timeout=5.0)
 
 
+def test_closing_waits_for_a_click_still_writing_to_the_helpdesk(make_slack_app, seed_review, fake_slack, helpdesk):
+    import threading
+
+    message = seed_review()
+    helpdesk.gate = threading.Event()
+    app = make_slack_app()
+    assert post_interaction(app.test_client(), block_actions(message, REVIEW_CHANNEL, "triage_route_1")).status_code \
+        == 200
+    fake_slack.wait_for("chat.update")  # the click is being handled: its write waits behind the gate
+    threading.Timer(0.5, helpdesk.gate.set).start()
+    assert app.extensions["test_runtime"].background.close(timeout=10) is True
+    assert [external_id for external_id, _ in helpdesk.applied] == ["42"]  # written before close returned
+
+
 def test_a_correction_stays_pending_while_the_helpdesk_is_down_and_is_written_later(make_slack_app, seed_review,
                                                                                       fake_slack, store, helpdesk):
     message = seed_review()

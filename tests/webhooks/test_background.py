@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from store.models import AuditEntry
@@ -42,6 +43,20 @@ def test_a_failing_handed_off_thread_is_logged_and_no_longer_counted(caplog):
     assert work.running() == 0 and work.wait(timeout=0.1) is True
     failed = [r for r in caplog.records if r.getMessage() == "background work failed"]
     assert len(failed) == 1 and failed[0].worker == "fails" and "ZeroDivisionError" in failed[0].exc_text
+
+
+def test_pooled_tasks_are_waited_for_and_a_closed_pool_takes_nothing_new():
+    work, release, done = BackgroundWork(), threading.Event(), []
+    pool = work.pool(max_workers=1, name="clicks")
+    pool.submit(lambda: (release.wait(10), done.append("first")))
+    pool.submit(done.append, "queued behind it")  # one thread: this one waits its turn
+    assert work.running() == 2
+    assert work.wait(timeout=0.2) is False
+    release.set()
+    assert work.close(timeout=5) is True
+    assert done == ["first", "queued behind it"] and work.running() == 0
+    with pytest.raises(RuntimeError):
+        pool.submit(done.append, "after close")
 
 
 def test_closing_the_runtime_lets_a_handed_off_store_write_finish_first(make_app, store):
