@@ -5,7 +5,8 @@ thread reads every request whole (within `TRIAGE_REQUEST_READ_SECONDS`) before o
 threads runs the app on it; `--processes N` runs N such processes on one port (more cores for the app).
 Here too: the Prometheus multiprocess bookkeeping (files of processes that no longer run are removed at
 start; this process's live gauges are dropped at exit), `TRIAGE_PRELOAD_MODEL`, and a graceful stop on
-SIGTERM or SIGINT (no new connection; the requests in service are answered; then exit 0).
+SIGTERM or SIGINT (no new connection; the requests in service are answered; work they handed off, such as a
+Slack click's write-back, finishes within `CLOSE_WAIT_SECONDS`; then exit 0).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import signal
 import socket
 import threading
 import time
+
+from webhooks.background import CLOSE_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 30.0  # at most this long to answer the requests in service when asked to stop
@@ -57,6 +60,7 @@ def _serve_here(settings, host: str, port: int, stop: threading.Event, reuse_por
         from api.predict_pool import stop_predict_pool
 
         stop_predict_pool(app)  # its child processes: this process would wait for them at exit
+        app.extensions["triage"].close()  # work handed off after answering (a click, a route) finishes first
         _mark_dead(os.getpid())
 
 
@@ -81,7 +85,8 @@ def _run_processes(settings, host: str, port: int, processes: int, stop: threadi
     children = [Child(f"web-{n}", lambda: context.Process(target=_serve_child, args=(settings, host, port),
                                                           name="triage-web"), on_exit=_mark_dead)
                 for n in range(processes)]
-    keep_running(children, stop, STOP_SECONDS + 10)  # each answers what it has in service, then exits
+    # each answers what it has in service, lets handed-off work finish, then exits
+    keep_running(children, stop, STOP_SECONDS + CLOSE_WAIT_SECONDS + 10)
     return 0
 
 
