@@ -19,7 +19,6 @@ Ids in URLs are any text, so an id no row can have gets our JSON 404, never a da
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from admin.paging import BadQuery, read_page
 from admin.tables import ASSIGNMENT, DELIVERY, TABLE, WRITE_BACK, failed_filters, item_key, matching
 from admin.blueprint import acting_on, blueprint, check_csrf, keyring, no_such, runtime, wants_json
 from admin.page import render_dashboard
+from admin.review_actions import ADMIN_WRITE_THREADS, ADMIN_WRITES
 from webhooks.http_errors import error_response
 from store import assignments, audit, inbox
 from store.models import Assignment, Delivery, TicketRecord, WriteBack
@@ -267,7 +267,7 @@ def _assignments_before(session, ids: list[int]) -> dict[int, dict]:
             for a in session.scalars(select(Assignment).where(Assignment.id.in_(ids)))}
 
 
-def _write_soon(triage, write_back_ids: list[int]) -> threading.Thread:
+def _write_soon(triage, write_back_ids: list[int]) -> None:
     """Write the retried write-backs now, off the request (the page answers at once, as after a route)."""
     policy = corrections.RetryPolicy.from_settings(triage.settings)
 
@@ -278,7 +278,7 @@ def _write_soon(triage, write_back_ids: list[int]) -> threading.Thread:
             log.warning("write after a retry from the admin page failed; the sweep carries on",
                         extra={"write_back_ids": write_back_ids, "error": str(exc)})
 
-    return triage.background.start(write, name="admin-retry")
+    triage.background.pool(ADMIN_WRITES, ADMIN_WRITE_THREADS).submit(write)
 
 
 def _table_args() -> dict[str, str]:

@@ -2,14 +2,13 @@
 
 `ClickRecorder` records the correction, the ticket's label and a pending correction write-back in one
 transaction (compare-and-set on the review: a ticket someone routed meanwhile changes nothing). Then, in a
-background thread as a click's lazy listener does, the Slack message (if the review has one) is updated
+background pool (`ADMIN_WRITES`, four threads) as a click's lazy listener does, the Slack message (if the review has one) is updated
 to say an admin routed it, and the write-back is applied (`apply_pending_corrections(only_id=...)`); if
 the helpdesk is down it stays pending and the clock's sweep writes it later. The page answers at once.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from admin.review_panel import known_categories
@@ -21,6 +20,9 @@ from integrations.corrections import RetryPolicy, apply_pending_corrections
 
 log = logging.getLogger(__name__)
 NOT_FOUND, BAD_CATEGORY = "not_found", "bad_category"
+# after the page answered, a route's Slack update and helpdesk write (and a retry's writes) run on this many
+# threads: an operator or a script working through hundreds of tickets queues them, never a thread each
+ADMIN_WRITES, ADMIN_WRITE_THREADS = "admin-writes", 4
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,6 @@ class RouteOutcome:
     outcome: str  # routed | left | already | unknown | not_found | bad_category
     detail: str = ""
     write_back_id: int | None = None
-    worker: threading.Thread | None = None  # the Slack update and helpdesk write (tests join it)
 
 
 def route_review(runtime, review_id: int, category: str | None, operator: str = ADMIN_USER) -> RouteOutcome:
@@ -50,9 +51,9 @@ def route_review(runtime, review_id: int, category: str | None, operator: str = 
         return RouteOutcome(BAD_CATEGORY if result.outcome == UNKNOWN else result.outcome, result.detail)
     log.info("review resolved from the admin page", extra={"review_id": review_id, "category": category,
                                                            "operator": operator})
-    worker = runtime.background.start(_after_route, runtime, review_id, category, result.write_back_id,
-                                      name="admin-route")
-    return RouteOutcome(result.outcome, "", result.write_back_id, worker)
+    runtime.background.pool(ADMIN_WRITES, ADMIN_WRITE_THREADS).submit(_after_route, runtime, review_id, category,
+                                                                      result.write_back_id)
+    return RouteOutcome(result.outcome, "", result.write_back_id)
 
 
 def _after_route(runtime, review_id: int, category: str | None, write_back_id: int | None) -> None:

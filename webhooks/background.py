@@ -24,7 +24,7 @@ class BackgroundWork:
         self._lock = threading.Lock()
         self._running: set[threading.Thread] = set()
         self._pending: set[Future] = set()
-        self._pools: list[ThreadPoolExecutor] = []
+        self._pools: dict[str, ThreadPoolExecutor] = {}
 
     def start(self, target: Callable[..., object], *args, name: str) -> threading.Thread:
         def run() -> None:
@@ -42,13 +42,14 @@ class BackgroundWork:
         thread.start()
         return thread
 
-    def pool(self, max_workers: int, name: str) -> ThreadPoolExecutor:
-        """A bounded pool for a library that runs work on an executor (bolt's lazy listeners), tracked like
-        `start`: a burst waits for a free thread instead of starting one thread per request."""
-        pool = _TrackedPool(self, max_workers=max_workers, thread_name_prefix=name)
+    def pool(self, name: str, max_workers: int) -> ThreadPoolExecutor:
+        """A bounded pool (one per name), tracked like `start`: a burst of requests waits for a free thread
+        instead of starting one thread each. For per-ticket work (an admin route's write-back) and for a
+        library that runs work on an executor (bolt's lazy listeners)."""
         with self._lock:
-            self._pools.append(pool)
-        return pool
+            if name not in self._pools:
+                self._pools[name] = _TrackedPool(self, max_workers=max_workers, thread_name_prefix=name)
+            return self._pools[name]
 
     def running(self) -> int:
         with self._lock:
@@ -72,7 +73,7 @@ class BackgroundWork:
         """`wait`, then the pools take nothing new (what they still hold goes on, on daemon threads)."""
         finished = self.wait(timeout)
         with self._lock:
-            pools = list(self._pools)
+            pools = list(self._pools.values())
         for pool in pools:
             pool.shutdown(wait=False)
         return finished
@@ -93,6 +94,13 @@ class _TrackedPool(ThreadPoolExecutor):
         self._work = work
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
-        future = super().submit(fn, *args, **kwargs)
+        def logged(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception:  # nobody reads this future's result: the log is where the failure is seen
+                log.exception("background work failed", extra={"worker": self._thread_name_prefix})
+                raise
+
+        future = super().submit(logged, *args, **kwargs)
         self._work._track(future)
         return future

@@ -33,7 +33,7 @@ def build_slack_app(runtime, client: WebClient | None = None, reviewers: Reviewe
               request_verification_enabled=False,  # web.verified_body checked it, timestamp header included
               logger=logging.getLogger("triage.slack.bolt"),
               # bolt's default pool size; the runtime waits for a click being handled before it closes
-              listener_executor=runtime.background.pool(max_workers=5, name="slack-click"))
+              listener_executor=runtime.background.pool("slack-click", max_workers=5))
     flow = ClickFlow(runtime, reviewers or Reviewers(settings.slack_reviewers, client),
                      retrying or Retrying(attempts=3, max_wait=5.0))
     app.action(re.compile(f"^{ACTION_ROUTE_PREFIX}_"))(ack=acknowledge, lazy=[flow.on_route])

@@ -47,7 +47,8 @@ def test_a_failing_handed_off_thread_is_logged_and_no_longer_counted(caplog):
 
 def test_pooled_tasks_are_waited_for_and_a_closed_pool_takes_nothing_new():
     work, release, done = BackgroundWork(), threading.Event(), []
-    pool = work.pool(max_workers=1, name="clicks")
+    pool = work.pool("clicks", max_workers=1)
+    assert work.pool("clicks", max_workers=3) is pool  # one pool per name
     pool.submit(lambda: (release.wait(10), done.append("first")))
     pool.submit(done.append, "queued behind it")  # one thread: this one waits its turn
     assert work.running() == 2
