@@ -1,10 +1,11 @@
 """Route a waiting ticket from the admin page: exactly what a Slack click does, with source `admin`.
 
 `ClickRecorder` records the correction, the ticket's label and a pending correction write-back in one
-transaction (compare-and-set on the review: a ticket someone routed meanwhile changes nothing). Then, in a
-background pool (`ADMIN_WRITES`, four threads) as a click's lazy listener does, the Slack message (if the review has one) is updated
-to say an admin routed it, and the write-back is applied (`apply_pending_corrections(only_id=...)`); if
-the helpdesk is down it stays pending and the clock's sweep writes it later. The page answers at once.
+transaction (compare-and-set on the review: a ticket someone routed meanwhile changes nothing). Then, on
+a background pool (`ADMIN_WRITES`, four threads) as a click's lazy listener does, the Slack message (if the
+review has one) is updated to say an admin routed it, and the write-back is applied
+(`apply_pending_corrections(only_id=...)`); if the helpdesk is down it stays pending and the clock's sweep
+writes it later. The page answers at once.
 """
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Wrong or missing settings stop start-up with one line per problem, each naming its variable, all at once:
 `config.validation.read_settings` turns pydantic's report, and every cross-setting check, into that list;
-`config.validation.load_settings` raises it as a `SettingsError`. Relative defaults (SQLite file, model registry, routing file, datasets)
-resolve against the project folder (the one holding `config/`), never the working directory; a relative
-path set in the environment is read as usual, from the folder triage starts in.
+`config.validation.load_settings` raises it as a `SettingsError`. Relative defaults (SQLite file, model
+registry, routing file, datasets) resolve against the project folder (the one holding `config/`), never the
+working directory; a relative path set in the environment is read as usual, from the folder triage starts in.
 """
 from __future__ import annotations
 
