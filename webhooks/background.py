@@ -48,7 +48,7 @@ class BackgroundWork:
         library that runs work on an executor (bolt's lazy listeners)."""
         with self._lock:
             if name not in self._pools:
-                self._pools[name] = _TrackedPool(self, max_workers=max_workers, thread_name_prefix=name)
+                self._pools[name] = _TrackedPool(self, name, max_workers)
             return self._pools[name]
 
     def running(self) -> int:
@@ -63,14 +63,17 @@ class BackgroundWork:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         unfinished = wait_for_futures(futures, max(0.0, deadline - time.monotonic())).not_done
-        left = [t.name for t in threads if t.is_alive()] + [f"pooled task x{len(unfinished)}"] * bool(unfinished)
+        left = [t.name for t in threads if t.is_alive()]
+        if unfinished:
+            left.append(f"{len(unfinished)} pooled task(s)")
         if left:
             log.warning("background work still running at close; the sweep finishes what it left",
                         extra={"workers": left})
         return not left
 
     def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> bool:
-        """`wait`, then the pools take nothing new (what they still hold goes on, on daemon threads)."""
+        """`wait`, then the pools take nothing new. What they still hold goes on: Python waits for a pool's
+        threads at exit, and each helpdesk or Slack call has its own timeout."""
         finished = self.wait(timeout)
         with self._lock:
             pools = list(self._pools.values())
@@ -89,16 +92,16 @@ class BackgroundWork:
 
 
 class _TrackedPool(ThreadPoolExecutor):
-    def __init__(self, work: BackgroundWork, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._work = work
+    def __init__(self, work: BackgroundWork, name: str, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
+        self._work, self._name = work, name
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         def logged(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
             except Exception:  # nobody reads this future's result: the log is where the failure is seen
-                log.exception("background work failed", extra={"worker": self._thread_name_prefix})
+                log.exception("background work failed", extra={"worker": self._name})
                 raise
 
         future = super().submit(logged, *args, **kwargs)
