@@ -29,7 +29,7 @@ from admin.paging import BadQuery, read_page
 from admin.tables import ASSIGNMENT, DELIVERY, TABLE, WRITE_BACK, failed_filters, item_key, matching
 from admin.blueprint import acting_on, blueprint, check_csrf, keyring, no_such, runtime, wants_json
 from admin.page import render_dashboard
-from admin.review_actions import ADMIN_WRITE_THREADS, ADMIN_WRITES
+from admin.review_actions import admin_writes
 from webhooks.http_errors import error_response
 from store import assignments, audit, inbox
 from store.models import Assignment, Delivery, TicketRecord, WriteBack
@@ -278,7 +278,7 @@ def _write_soon(triage, write_back_ids: list[int]) -> None:
             log.warning("write after a retry from the admin page failed; the sweep carries on",
                         extra={"write_back_ids": write_back_ids, "error": str(exc)})
 
-    triage.background.pool(ADMIN_WRITES, ADMIN_WRITE_THREADS).submit(write)
+    admin_writes(triage).submit(write)
 
 
 def _table_args() -> dict[str, str]:

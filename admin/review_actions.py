@@ -2,7 +2,7 @@
 
 `ClickRecorder` records the correction, the ticket's label and a pending correction write-back in one
 transaction (compare-and-set on the review: a ticket someone routed meanwhile changes nothing). Then, on
-a background pool (`ADMIN_WRITES`, four threads) as a click's lazy listener does, the Slack message (if the
+a background pool (`admin_writes`, four threads) as a click's lazy listener does, the Slack message (if the
 review has one) is updated to say an admin routed it, and the write-back is applied
 (`apply_pending_corrections(only_id=...)`); if the helpdesk is down it stays pending and the clock's sweep
 writes it later. The page answers at once.
@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 NOT_FOUND, BAD_CATEGORY = "not_found", "bad_category"
 # after the page answered, a route's Slack update and helpdesk write (and a retry's writes) run on this many
 # threads: an operator or a script working through hundreds of tickets queues them, never a thread each
-ADMIN_WRITES, ADMIN_WRITE_THREADS = "admin-writes", 4
+ADMIN_WRITE_THREADS = 4
+
+
+def admin_writes(runtime):
+    """The pool the page hands its writes to (one per runtime)."""
+    return runtime.background.pool("admin-writes", ADMIN_WRITE_THREADS)
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,7 @@ def route_review(runtime, review_id: int, category: str | None, operator: str = 
         return RouteOutcome(BAD_CATEGORY if result.outcome == UNKNOWN else result.outcome, result.detail)
     log.info("review resolved from the admin page", extra={"review_id": review_id, "category": category,
                                                            "operator": operator})
-    runtime.background.pool(ADMIN_WRITES, ADMIN_WRITE_THREADS).submit(_after_route, runtime, review_id, category,
-                                                                      result.write_back_id)
+    admin_writes(runtime).submit(_after_route, runtime, review_id, category, result.write_back_id)
     return RouteOutcome(result.outcome, "", result.write_back_id)
 
 

@@ -72,13 +72,15 @@ class BackgroundWork:
         return not left
 
     def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> bool:
-        """`wait`, then the pools take nothing new. What they still hold goes on: Python waits for a pool's
+        """`wait`, then the pools take nothing new and drop what they have not started, so the process can
+        exit: a dropped write-back is pending in the store (the clock's sweep writes it) and a dropped Slack
+        click leaves its message's buttons in place. What is running goes on: Python waits for a pool's
         threads at exit, and each helpdesk or Slack call has its own timeout."""
         finished = self.wait(timeout)
         with self._lock:
             pools = list(self._pools.values())
         for pool in pools:
-            pool.shutdown(wait=False)
+            pool.shutdown(wait=False, cancel_futures=True)
         return finished
 
     def _track(self, future: Future) -> None:

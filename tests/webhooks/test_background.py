@@ -60,6 +60,18 @@ def test_pooled_tasks_are_waited_for_and_a_closed_pool_takes_nothing_new():
         pool.submit(done.append, "after close")
 
 
+def test_close_drops_pooled_work_not_yet_started_so_the_process_can_exit():
+    work, release, done = BackgroundWork(), threading.Event(), []
+    pool = work.pool("writes", max_workers=1)
+    running = pool.submit(lambda: (release.wait(10), done.append("running")))
+    queued = pool.submit(done.append, "queued")
+    assert work.close(timeout=0.2) is False
+    assert queued.cancelled() and not running.cancelled()
+    release.set()
+    running.result(timeout=5)
+    assert done == ["running"] and work.running() == 0
+
+
 def test_closing_the_runtime_lets_a_handed_off_store_write_finish_first(make_app, store):
     runtime = make_app().extensions["triage"]
     started = threading.Event()
